@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from bot.content import QuizQuestion, Source
 from bot.quiz import (
     AnswerStatus,
     NoQuestions,
@@ -289,15 +289,15 @@ def test_state_rejects_bad_setup(clock: FakeClock) -> None:
         QuizState([make_question(0)], 0, clock)
 
 
-def entry(n: int, section: str = "mandates") -> SimpleNamespace:
-    return SimpleNamespace(
+def entry(n: int, section: str = "mandates") -> QuizQuestion:
+    return QuizQuestion(
         id=f"q-{n}",
         question=f"Question {n}?",
         choices=("right", "wrong one", "wrong two", "wrong three"),
         answer="right",
         explanation="Because.",
         section=section,
-        source=None,
+        source=Source("Charter of the United Nations"),
     )
 
 
