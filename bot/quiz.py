@@ -269,6 +269,7 @@ class QuizSession:
         time_limit: float = DEFAULT_TIME_LIMIT,
         clock: Clock | None = None,
         guild_id: int | None = None,
+        pause: float = 0.0,
     ) -> None:
         self.channel_id = channel_id
         self.guild_id = guild_id
@@ -277,6 +278,7 @@ class QuizSession:
         self._clock = clock or MonotonicClock()
         self.state = QuizState(questions, time_limit, self._clock)
         self._presenter = presenter
+        self.pause = pause  # seconds between a reveal and the next question, to read it
         self._wake = asyncio.Event()
         self._stopped_by: int | None = None
         self._stop_requested = False
@@ -323,6 +325,9 @@ class QuizSession:
     async def _run(self) -> None:
         try:
             for index in range(len(self.state.questions)):
+                if index and self.pause > 0 and not self._stop_requested:
+                    self._wake.clear()
+                    await self._nap(self.pause)  # only a stop request cuts it short
                 if self._stop_requested:
                     break
                 self._wake.clear()
@@ -330,7 +335,7 @@ class QuizSession:
                 await self._presenter.show_question(self, index, question)
                 self.state.start_timer()
                 if not self._stop_requested:
-                    await self._wait_for_close()
+                    await self._nap(self.state.time_limit)
                 await self._presenter.show_reveal(self, self.state.close())
             await self._presenter.show_scoreboard(self, self.state.scoreboard(self._stopped_by))
         except asyncio.CancelledError:
@@ -339,8 +344,9 @@ class QuizSession:
             self.failed = True
             log.exception("quiz in channel %s ended by an error", self.channel_id)
 
-    async def _wait_for_close(self) -> None:
-        timer = asyncio.ensure_future(self._clock.sleep(self.state.time_limit))
+    async def _nap(self, seconds: float) -> None:
+        """Sleep on the clock until `seconds` pass or `_wake` is set."""
+        timer = asyncio.ensure_future(self._clock.sleep(seconds))
         woken = asyncio.ensure_future(self._wake.wait())
         try:
             await asyncio.wait({timer, woken}, return_when=asyncio.FIRST_COMPLETED)

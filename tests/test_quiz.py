@@ -320,3 +320,22 @@ def test_pick_questions_by_section_and_count() -> None:
     assert len(pick_questions(entries, 0, random.Random(1))) == 1
     with pytest.raises(NoQuestions):
         pick_questions(entries, 3, random.Random(1), section="no-such")
+
+
+async def test_pause_between_questions_and_stop_during_it(
+    recorder: Recorder, clock: FakeClock
+) -> None:
+    session = new_session(recorder, clock, count=3, pause=4)
+    session.start()
+    await recorder.next("question")
+    await clock.advance_when_sleeping(30)
+    await recorder.next("reveal")
+    await clock.advance_when_sleeping(3.9)
+    assert recorder.events.empty() and clock.sleeping == 1  # still pausing
+    await clock.advance_when_sleeping(0.1)
+    assert await recorder.next("question") == 1
+    await clock.advance_when_sleeping(30)
+    await recorder.next("reveal")
+    session.request_stop(ANN)  # during the pause: no third question
+    board = await recorder.next("scoreboard")
+    assert (board.asked, board.stopped_by) == (2, ANN)
