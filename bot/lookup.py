@@ -28,70 +28,12 @@ LONE = 75.0  # ...or when it is the only candidate near the top and at least thi
 SUGGEST = 60.0  # below this nothing is offered
 
 _STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "of",
-        "on",
-        "or",
-        "our",
-        "s",
-        "tell",
-        "that",
-        "the",
-        "their",
-        "them",
-        "there",
-        "these",
-        "this",
-        "those",
-        "to",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "about",
-        "explain",
-        "define",
-        "definition",
-        "meaning",
-        "mean",
-        "means",
-        "happened",
-        "happen",
-        "please",
-        "show",
-        "give",
-    }
+    """
+    a an and are as at be by did do does for from had has have how i in into is it its me
+    of on or our s tell that the their them there these this those to was were what when
+    where which who whom why will with about explain define definition meaning mean means
+    happened happen please show give such
+    """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 _LEADING = re.compile(
     r"^(?:(?:what|who|where|which) (?:is|are|was|were)(?: the| an| a)?|define|definition of|"

@@ -132,7 +132,7 @@ def test_search_answers_questions(small):
 
 def test_lookup_falls_back_to_search(small):
     assert small.lookup("ROE").outcome is Outcome.ALIAS
-    fallback = small.lookup("measures short of force such as sanctions")
+    fallback = small.lookup("cutting off communications and sanctions")
     assert fallback.outcome is Outcome.SUGGESTIONS
     assert fallback.matches[0].entry.id == "article-41"
 
