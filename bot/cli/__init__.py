@@ -1,0 +1,34 @@
+"""The `peacebot` command line: one sub-command module per job, each with `register()`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.cli import _console, _content, _run, _stats
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="peacebot",
+        description="A Discord study bot for multinational peace enforcement missions.",
+    )
+    parser.add_argument("--version", action="version", version=f"peacebot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (_run, _console, _content, _stats):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `peacebot lookup ... | head`
+        sys.stderr.close()
+        return 0
