@@ -27,8 +27,8 @@ def neutralise(text: str) -> str:
     A zero-width space after `@` and inside `<@…>` stops Discord from parsing a mention even if
     a client ignores `allowed_mentions`; markdown characters are escaped so `**` stays `**`.
     """
-    text = _MARKDOWN.sub(r"\\\1", text)
-    return _MENTION.sub(lambda m: m.group(0).replace("@", "@\u200b").replace("<", "<\u200b"), text)
+    text = _MENTION.sub(lambda m: m.group(0).replace("@", "@\u200b").replace("<", "<\u200b"), text)
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def truncate(text: str, limit: int) -> str:
