@@ -44,7 +44,7 @@ def test_every_shipped_file_validates_against_the_schema(path):
                     "source": {"title": "t"},
                 }
             ]
-        },  # fmt: skip
+        },
     ],
 )
 def test_schema_rejects_what_the_loader_rejects(document):
