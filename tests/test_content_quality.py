@@ -70,19 +70,19 @@ LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 # ---------------------------------------------------------------- helpers
 
 
-def load_library(content_dir: Path = CONTENT_DIR) -> dict[str, list[tuple[str, dict]]]:
+def load_raw_content(content_dir: Path = CONTENT_DIR) -> dict[str, list[tuple[str, dict]]]:
     """Every entry of every top-level list in every ``*.yaml`` below ``content_dir``.
 
     Returns ``{"facts": [(file name, entry), ...], "terms": [...], ...}``.
     """
-    library: dict[str, list[tuple[str, dict]]] = {}
+    loaded: dict[str, list[tuple[str, dict]]] = {}
     for path in sorted(content_dir.rglob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         assert isinstance(data, dict), f"{path.name}: top level must be a mapping"
         for kind, entries in data.items():
             for entry in entries or []:
-                library.setdefault(kind, []).append((path.name, entry))
-    return library
+                loaded.setdefault(kind, []).append((path.name, entry))
+    return loaded
 
 
 def normalise(text: str) -> str:
@@ -99,9 +99,9 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def facts_of(library: dict) -> list[tuple[str, str]]:
+def facts_of(raw_content: dict) -> list[tuple[str, str]]:
     """``(id, text)`` of every fact."""
-    return [(str(entry.get("id")), str(entry.get("text", ""))) for _, entry in library["facts"]]
+    return [(str(entry.get("id")), str(entry.get("text", ""))) for _, entry in raw_content["facts"]]
 
 
 def near_duplicates(
@@ -172,17 +172,17 @@ def article_sentences(seed_dir: Path = SEED_DIR) -> list[tuple[str, str]]:
     return sentences
 
 
-def content_sentences(library: dict) -> list[tuple[str, str]]:
+def content_sentences(raw_content: dict) -> list[tuple[str, str]]:
     """``(where, sentence)`` for every sentence of our own prose that must not copy the article:
     glossary definitions, section summaries and key points, and facts."""
     items: list[tuple[str, str]] = []
-    for file, term in library.get("terms", []):
+    for file, term in raw_content.get("terms", []):
         items.append((f"{file}: term {term.get('id')} definition", term.get("definition") or ""))
-    for file, section in library.get("sections", []):
+    for file, section in raw_content.get("sections", []):
         items.append((f"{file}: section {section.get('id')} summary", section.get("summary") or ""))
         for n, point in enumerate(section.get("key_points") or [], start=1):
             items.append((f"{file}: section {section.get('id')} key point {n}", point or ""))
-    for file, fact in library.get("facts", []):
+    for file, fact in raw_content.get("facts", []):
         items.append((f"{file}: fact {fact.get('id')}", fact.get("text") or ""))
     return [(where, s) for where, text in items for s in split_sentences(str(text))]
 
@@ -204,17 +204,18 @@ def copied_sentences(
 
 
 @pytest.fixture(scope="module")
-def library() -> dict:
-    lib = load_library()
-    assert lib, f"no YAML content found in {CONTENT_DIR}"
-    return lib
+def raw_content() -> dict:
+    """The YAML files as plain data (not through bot.loader, so these checks stand alone)."""
+    loaded = load_raw_content()
+    assert loaded, f"no YAML content found in {CONTENT_DIR}"
+    return loaded
 
 
 # ---------------------------------------------------------------- (a) near-duplicate facts
 
 
-def test_no_two_facts_are_near_duplicates(library):
-    hits = near_duplicates(facts_of(library))
+def test_no_two_facts_are_near_duplicates(raw_content):
+    hits = near_duplicates(facts_of(raw_content))
     report = "\n".join(f"  {score:.1f}  {a}  ~  {b}" for score, a, b in hits)
     assert not hits, (
         f"{len(hits)} pair(s) of facts at or above token_set_ratio {DUPLICATE_THRESHOLD}; "
@@ -222,8 +223,8 @@ def test_no_two_facts_are_near_duplicates(library):
     )
 
 
-def test_near_duplicate_check_catches_a_reworded_copy(library):
-    facts = facts_of(library)
+def test_near_duplicate_check_catches_a_reworded_copy(raw_content):
+    facts = facts_of(raw_content)
     fact_id, text = next(((i, t) for i, t in facts if i == "unmil-resolution-1509"), facts[0])
     copy = lightly_reword(text)
     assert copy != text
@@ -233,10 +234,10 @@ def test_near_duplicate_check_catches_a_reworded_copy(library):
     )
 
 
-def test_threshold_separates_every_fact_from_its_reworded_copy(library):
+def test_threshold_separates_every_fact_from_its_reworded_copy(raw_content):
     """The threshold must catch a light rewording of *any* fact, not just one of them."""
     missed = []
-    for fact_id, text in facts_of(library):
+    for fact_id, text in facts_of(raw_content):
         score = fuzz.token_set_ratio(text, lightly_reword(text), processor=utils.default_process)
         if score < DUPLICATE_THRESHOLD:
             missed.append(f"  {score:.1f}  {fact_id}")
@@ -258,9 +259,9 @@ def test_near_duplicate_check_catches_a_hand_reworded_pair():
 # ---------------------------------------------------------------- (b) copies of the article
 
 
-def test_no_content_sentence_copies_the_article(library):
+def test_no_content_sentence_copies_the_article(raw_content):
     article = article_sentences()
-    ours = content_sentences(library)
+    ours = content_sentences(raw_content)
     assert len(article) >= 20, f"only {len(article)} article sentences found in {SEED_DIR}"
     assert ours, "no definitions, summaries, key points or facts found to check"
     hits = copied_sentences(ours, article)
@@ -309,22 +310,22 @@ def test_missing_seed_folder_fails_instead_of_skipping(tmp_path):
 # ---------------------------------------------------------------- (c) count, sources, spread
 
 
-def test_enough_facts(library):
-    assert len(library.get("facts", [])) >= MIN_FACTS
+def test_enough_facts(raw_content):
+    assert len(raw_content.get("facts", [])) >= MIN_FACTS
 
 
-def test_every_fact_names_a_source_title(library):
+def test_every_fact_names_a_source_title(raw_content):
     missing = [
         f"{file}: {fact.get('id')}"
-        for file, fact in library["facts"]
+        for file, fact in raw_content["facts"]
         if not isinstance(fact.get("source"), dict)
         or not str(fact["source"].get("title") or "").strip()
     ]
     assert not missing, "facts without a source title:\n  " + "\n  ".join(missing)
 
 
-def test_facts_are_spread_over_all_sections(library):
-    counts = Counter(fact.get("section") for _, fact in library["facts"])
+def test_facts_are_spread_over_all_sections(raw_content):
+    counts = Counter(fact.get("section") for _, fact in raw_content["facts"])
     unknown = sorted(str(s) for s in counts if s not in SECTION_IDS)
     assert not unknown, f"facts with unknown section ids: {unknown}"
     thin = {s: counts.get(s, 0) for s in SECTION_IDS if counts.get(s, 0) < MIN_FACTS_PER_SECTION}
