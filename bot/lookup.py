@@ -9,6 +9,7 @@ fuzzy comparison against a short list of candidates rather than against every na
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from collections import defaultdict
@@ -28,70 +29,12 @@ LONE = 75.0  # ...or when it is the only candidate near the top and at least thi
 SUGGEST = 60.0  # below this nothing is offered
 
 _STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "i",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "of",
-        "on",
-        "or",
-        "our",
-        "s",
-        "tell",
-        "that",
-        "the",
-        "their",
-        "them",
-        "there",
-        "these",
-        "this",
-        "those",
-        "to",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "about",
-        "explain",
-        "define",
-        "definition",
-        "meaning",
-        "mean",
-        "means",
-        "happened",
-        "happen",
-        "please",
-        "show",
-        "give",
-    }
+    """
+    a an and are as at be by did do does for from had has have how i in into is it its me
+    of on or our s tell that the their them there these this those to was were what when
+    where which who whom why will with about explain define definition meaning mean means
+    happened happen please show give such
+    """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 _LEADING = re.compile(
     r"^(?:(?:what|who|where|which) (?:is|are|was|were)(?: the| an| a)?|define|definition of|"
@@ -139,6 +82,7 @@ class Choice:
     value: str
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix stripper: `protecting`, `protection`, `protects` -> `protect`."""
     word = _BRITISH.sub(r"iz\1", word).replace("fence", "fense")
@@ -163,6 +107,7 @@ class LookupEngine:
         self._labels: list[str] = []  # normalised names and aliases...
         self._owners: list[Named] = []  # ...and the entry each belongs to
         self._display: list[str] = []  # ...and the text shown for it in autocomplete
+        self._label_words: list[tuple[str, ...]] = []  # ...and its stemmed content words
         self._words: dict[str, list[int]] = defaultdict(list)  # stem -> label indices
         for entry in library.named():
             self._add(entry.name, entry, is_name=True)
@@ -170,6 +115,11 @@ class LookupEngine:
                 self._add(alias, entry, is_name=False)
         self._name_index = {e.id: i for i, e in reversed(list(enumerate(self._owners)))}
         self._vocabulary = sorted(self._words)
+        # Typos rarely hit the first letter, so a word is compared only with words that share
+        # it: a twentieth of the vocabulary, which keeps fuzzy look-ups fast at 100k names.
+        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in self._vocabulary:
+            self._by_initial[word[0]].append(word)
         self._sorted_labels = sorted((label, i) for i, label in enumerate(self._labels))
         self._word_index = sorted(
             (word, i) for i, label in enumerate(self._labels) for word in set(label.split())
@@ -189,7 +139,9 @@ class LookupEngine:
         index = len(self._labels)
         self._labels.append(key)
         self._owners.append(entry)
-        self._display.append(entry.name if is_name else f"{entry.name} ({label})")
+        shown = is_name or key in normalise(entry.name)
+        self._display.append(entry.name if shown else f"{entry.name} ({label})")
+        self._label_words.append(tuple(keywords(key)))
         for word in set(keywords(key)) | set(key.split()):
             self._words[word].append(index)
 
@@ -227,11 +179,16 @@ class LookupEngine:
         scores: dict[str, float] = {}
         short = len(key) <= 3  # "un", "au": a partial match would hit half the library
         scorer = fuzz.ratio if short else fuzz.WRatio
+        query_words = keywords(key)
         for index in candidates:
             entry = self._owners[index]
             if not _wanted(entry, kinds):
                 continue
             score = scorer(key, self._labels[index], score_cutoff=SUGGEST - 10)
+            if score and len(query_words) >= 3:
+                # WRatio rewards a short name found inside a long query; a name that covers
+                # only one word of a five-word question is not what the user meant.
+                score *= 0.55 + 0.45 * _coverage(query_words, self._label_words[index])
             if score > scores.get(entry.id, 0.0):
                 scores[entry.id] = score
         return scores
@@ -240,9 +197,13 @@ class LookupEngine:
         """Label indices worth scoring: those sharing rare words (or near-words) with the query."""
         weights: dict[int, float] = defaultdict(float)
         total = len(self._labels) or 1
-        for word in dict.fromkeys(keywords(key) + key.split()):
+        common = max(64, total // 20)
+        words = list(dict.fromkeys(keywords(key) + key.split()))
+        for word in words:
             for similar, closeness in self._similar_words(word):
                 postings = self._words[similar]
+                if len(postings) > common and len(words) > 1:
+                    continue  # "peace" alone says little; the rarer words pick the candidates
                 idf = math.log(1 + total / len(postings))
                 for index in postings:
                     weights[index] = max(weights[index], 0.0) + idf * closeness
@@ -262,7 +223,11 @@ class LookupEngine:
                 found.setdefault(other, 0.8)
             if len(word) >= 4:
                 for other, score, _ in process.extract(
-                    word, self._vocabulary, scorer=fuzz.ratio, limit=5, score_cutoff=75
+                    word,
+                    self._by_initial.get(word[0], ()),
+                    scorer=fuzz.ratio,
+                    limit=5,
+                    score_cutoff=75,
                 ):
                     found.setdefault(other, score / 100 * 0.9)
         return found.items()
@@ -330,6 +295,15 @@ class LookupEngine:
 
 def _wanted(entry: Entry, kinds: Collection[str] | None) -> bool:
     return kinds is None or entry.kind in kinds
+
+
+def _coverage(query_words: list[str], label_words: tuple[str, ...]) -> float:
+    """The share of the query's words that the label has (allowing a typo or a prefix)."""
+    found = sum(
+        any(w == lw or lw.startswith(w) or fuzz.ratio(w, lw) >= 80 for lw in label_words)
+        for w in query_words
+    )
+    return found / len(query_words)
 
 
 def _strip_question(key: str) -> str:

@@ -65,9 +65,25 @@ def normalise(text: str) -> str:
     text = fold(text).replace("&", " and ")
     tokens = _PUNCT.sub(" ", text).split()
     out: list[str] = []
-    for token in tokens:
+    for token in _join_initials(tokens):
         token = _ABBREVIATIONS.get(token, token)
-        if out and out[-1] in _NUMBERED and token in _ROMAN:
+        # `UNOSOM II` = `UNOSOM 2`; a lone I, V or X counts only after `chapter`/`article`.
+        if token in _ROMAN and (len(token) > 1 or (out and out[-1] in _NUMBERED)):
             token = _ROMAN[token]
         out.append(token)
     return " ".join(out)
+
+
+def _join_initials(tokens: list[str]) -> list[str]:
+    """`u n s c` (from `U.N.S.C.`) -> `unsc`; a lone letter is left alone."""
+    out: list[str] = []
+    run: list[str] = []
+    for token in [*tokens, ""]:
+        if len(token) == 1 and token.isalpha():
+            run.append(token)
+            continue
+        out.extend(["".join(run)] if len(run) > 1 else run)
+        run = []
+        if token:
+            out.append(token)
+    return out

@@ -20,6 +20,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     check.add_argument("directory", nargs="?", type=Path, help="default: the bundled content")
     check.set_defaults(handler=run_check)
 
+    schema = sub.add_parser(
+        "schema",
+        help="write the JSON Schema of the content format",
+        description="Regenerate content/peacebot.schema.json from the content model.",
+    )
+    schema.add_argument("--output", type=Path, help="default: content/peacebot.schema.json")
+    schema.set_defaults(handler=run_schema)
+
     lookup = sub.add_parser(
         "lookup",
         help="show the ranked matches for queries",
@@ -61,6 +69,13 @@ def run_check(args: argparse.Namespace) -> int:
         return 1
     counts = ", ".join(f"{n} {kind}" for kind, n in library.counts().items())
     print(f"OK: {counts} (version {library.version})")
+    return 0
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from bot.schema import SCHEMA_PATH, write_schema
+
+    print(f"wrote {write_schema(args.output or SCHEMA_PATH)}")
     return 0
 
 
