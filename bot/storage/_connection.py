@@ -1,0 +1,75 @@
+"""Opening a connection with the settings every peacebot connection needs."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import aiosqlite
+
+from bot.storage._models import StorageError
+
+MEMORY = ":memory:"
+
+# Errors caused by the rows themselves; retrying would fail forever. Every other error (locked,
+# read-only, disk full, I/O) is a condition of the database the writer waits out.
+_BAD_DATA = (
+    sqlite3.IntegrityError,
+    sqlite3.InterfaceError,
+    sqlite3.ProgrammingError,
+    sqlite3.DataError,
+    OverflowError,
+    UnicodeError,
+    TypeError,
+)
+# A connection that saw one of these may never recover (e.g. it opened the file read-only),
+# so the writer opens a fresh one before the next try.
+_REOPEN = {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN}
+
+
+def primary_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def is_bad_data(exc: BaseException) -> bool:
+    """True when a row itself cannot be stored; anything else is the database being unwell."""
+    return isinstance(exc, _BAD_DATA)
+
+
+def needs_reopen(exc: BaseException) -> bool:
+    if isinstance(exc, sqlite3.Error):
+        return primary_code(exc) in _REOPEN
+    return True  # e.g. aiosqlite's "Connection closed"
+
+
+async def connect(path: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
+    """Open `path` in autocommit mode (we issue BEGIN ourselves) with WAL and foreign keys."""
+    try:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open database {path}: {exc}") from exc
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        if path != MEMORY:
+            await _use_wal(conn)
+            # In WAL mode NORMAL loses no committed transaction when only the process dies.
+            await conn.execute("PRAGMA synchronous = NORMAL")
+    except BaseException as exc:
+        await conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise StorageError(f"cannot open database {path}: {exc}") from exc
+        raise
+    return conn
+
+
+async def _use_wal(conn: aiosqlite.Connection) -> None:
+    async with conn.execute("PRAGMA journal_mode") as cursor:
+        row = await cursor.fetchone()
+    if row and str(row[0]).lower() == "wal":
+        return  # already WAL: asking again would need a write a read-only file cannot do
+    try:
+        await conn.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError as exc:
+        if primary_code(exc) != sqlite3.SQLITE_READONLY:
+            raise

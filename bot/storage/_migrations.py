@@ -1,0 +1,148 @@
+"""Numbered schema migrations, applied in order at start-up; `PRAGMA user_version` is the number.
+
+Each step runs in its own `BEGIN IMMEDIATE` transaction together with the version bump, so a
+crash leaves the database at the previous version, and two processes opening a new database at
+once cannot both apply a step. Steps are also written to be harmless if run twice. Never edit a
+shipped step: add a new one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+
+import aiosqlite
+
+from bot.storage._models import StorageError
+
+Step = Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+async def _run_script(conn: aiosqlite.Connection, script: str) -> None:
+    # Not executescript(): in Python 3.11 it commits the open transaction first.
+    for statement in script.split(";"):
+        if statement.strip():
+            await conn.execute(statement)
+
+
+async def _v1_base_tables(conn: aiosqlite.Connection) -> None:
+    await _run_script(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS query_log (
+            id          INTEGER PRIMARY KEY,
+            at          TEXT NOT NULL,            -- ISO 8601 UTC, e.g. 2024-05-01T12:00:00.000Z
+            guild_id    INTEGER,
+            channel_id  INTEGER,
+            user_hash   TEXT,                     -- salted HMAC of the user id, never the id
+            command     TEXT NOT NULL,
+            query       TEXT NOT NULL,
+            matched_id  TEXT,
+            outcome     TEXT NOT NULL,
+            score       REAL,
+            failed      INTEGER NOT NULL DEFAULT 0,
+            duration_ms REAL
+        );
+        CREATE TABLE IF NOT EXISTS guild_settings (
+            guild_id         INTEGER PRIMARY KEY,
+            daily_channel_id INTEGER,
+            daily_time       TEXT NOT NULL DEFAULT '09:00',
+            timezone         TEXT NOT NULL DEFAULT 'UTC',
+            daily_enabled    INTEGER NOT NULL DEFAULT 0,
+            daily_discussion INTEGER NOT NULL DEFAULT 0,
+            prefix           TEXT
+        );
+        CREATE TABLE IF NOT EXISTS fact_deck (
+            guild_id       INTEGER PRIMARY KEY,
+            fact_order     TEXT NOT NULL,         -- JSON array of fact ids
+            position       INTEGER NOT NULL,
+            last_posted_on TEXT,                  -- local date of the last daily post
+            last_fact_id   TEXT
+        );
+        CREATE TABLE IF NOT EXISTS members (
+            guild_id     INTEGER NOT NULL,
+            user_hash    TEXT NOT NULL,
+            display_name TEXT NOT NULL,
+            PRIMARY KEY (guild_id, user_hash)
+        );
+        CREATE TABLE IF NOT EXISTS quiz_answers (
+            id          INTEGER PRIMARY KEY,
+            guild_id    INTEGER NOT NULL,
+            user_hash   TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            section_id  TEXT NOT NULL,
+            correct     INTEGER NOT NULL,
+            answered_on TEXT NOT NULL,            -- the server's local date
+            FOREIGN KEY (guild_id, user_hash)
+                REFERENCES members (guild_id, user_hash) ON DELETE CASCADE
+        );
+        CREATE INDEX IF NOT EXISTS quiz_answers_member ON quiz_answers (guild_id, user_hash);
+        CREATE TABLE IF NOT EXISTS activity (
+            guild_id  INTEGER NOT NULL,
+            user_hash TEXT NOT NULL,
+            active_on TEXT NOT NULL,
+            PRIMARY KEY (guild_id, user_hash, active_on),
+            FOREIGN KEY (guild_id, user_hash)
+                REFERENCES members (guild_id, user_hash) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        """,
+    )
+    # The salt is made once per database, so hashes differ between deployments.
+    await conn.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('salt', ?)", (secrets.token_hex(32),)
+    )
+
+
+async def _v2_indexes_and_daily_problem(conn: aiosqlite.Connection) -> None:
+    columns = {row[1] async for row in await conn.execute("PRAGMA table_info(guild_settings)")}
+    if "daily_problem" not in columns:
+        await conn.execute("ALTER TABLE guild_settings ADD COLUMN daily_problem TEXT")
+    await _run_script(
+        conn,
+        """
+        CREATE INDEX IF NOT EXISTS query_log_at ON query_log (at);
+        CREATE INDEX IF NOT EXISTS query_log_user ON query_log (user_hash);
+        CREATE INDEX IF NOT EXISTS members_user ON members (user_hash);
+        CREATE INDEX IF NOT EXISTS quiz_answers_user ON quiz_answers (user_hash);
+        CREATE INDEX IF NOT EXISTS activity_user ON activity (user_hash);
+        CREATE INDEX IF NOT EXISTS quiz_answers_guild_day ON quiz_answers (guild_id, answered_on);
+        """,
+    )
+
+
+MIGRATIONS: tuple[Step, ...] = (_v1_base_tables, _v2_indexes_and_daily_problem)
+LATEST = len(MIGRATIONS)
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(conn: aiosqlite.Connection, target: int = LATEST) -> int:
+    """Bring the schema up to `target` (tests build older versions with it); return the version."""
+    version = await schema_version(conn)
+    if version > LATEST:
+        raise StorageError(
+            f"the database is at schema version {version}, newer than this peacebot "
+            f"understands ({LATEST}); upgrade peacebot"
+        )
+    while version < target:
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = await schema_version(conn)  # another process may have got here first
+            if version < target:
+                await MIGRATIONS[version](conn)
+                version += 1
+                await conn.execute(f"PRAGMA user_version = {version:d}")
+            await conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+    return version

@@ -1,0 +1,105 @@
+"""SQL for quiz answers, activity days, leaderboards and forgetting a user.
+
+Users appear only as `user_hash`; `members` keeps the display name a leaderboard shows, and
+answers and activity hang off it with ON DELETE CASCADE.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import aiosqlite
+
+from bot.storage._models import ScoreRow, SectionScore
+
+NAME_LIMIT = 100
+
+
+async def remember_member(
+    conn: aiosqlite.Connection, guild_id: int, user_hash: str, display_name: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO members (guild_id, user_hash, display_name) VALUES (?, ?, ?) "
+        "ON CONFLICT (guild_id, user_hash) DO UPDATE SET display_name = excluded.display_name",
+        (guild_id, user_hash, display_name),
+    )
+
+
+async def record_activity(
+    conn: aiosqlite.Connection, guild_id: int, user_hash: str, local_date: date
+) -> None:
+    await conn.execute(
+        "INSERT OR IGNORE INTO activity (guild_id, user_hash, active_on) VALUES (?, ?, ?)",
+        (guild_id, user_hash, local_date.isoformat()),
+    )
+
+
+async def record_answer(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    user_hash: str,
+    question_id: str,
+    section_id: str,
+    correct: bool,
+    local_date: date,
+) -> None:
+    await conn.execute(
+        "INSERT INTO quiz_answers (guild_id, user_hash, question_id, section_id, correct, "
+        "answered_on) VALUES (?, ?, ?, ?, ?, ?)",
+        (guild_id, user_hash, question_id, section_id, int(correct), local_date.isoformat()),
+    )
+
+
+async def leaderboard(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    section: str | None,
+    since: date | None,
+    limit: int,
+) -> list[ScoreRow]:
+    """Most correct answers first; on a tie, fewer attempts (better accuracy), then name."""
+    async with conn.execute(
+        "SELECT m.display_name, a.user_hash, COUNT(*) AS answered, SUM(a.correct) AS correct "
+        "FROM quiz_answers AS a JOIN members AS m "
+        "ON m.guild_id = a.guild_id AND m.user_hash = a.user_hash "
+        "WHERE a.guild_id = ? AND (? IS NULL OR a.section_id = ?) "
+        "AND (? IS NULL OR a.answered_on >= ?) "
+        "GROUP BY a.user_hash ORDER BY correct DESC, answered ASC, m.display_name LIMIT ?",
+        (guild_id, section, section, _day(since), _day(since), limit),
+    ) as cursor:
+        return [ScoreRow(row[0], row[1], row[2], row[3]) for row in await cursor.fetchall()]
+
+
+async def progress(conn: aiosqlite.Connection, guild_id: int, user_hash: str) -> list[SectionScore]:
+    async with conn.execute(
+        "SELECT section_id, COUNT(*), SUM(correct) FROM quiz_answers "
+        "WHERE guild_id = ? AND user_hash = ? GROUP BY section_id ORDER BY section_id",
+        (guild_id, user_hash),
+    ) as cursor:
+        return [SectionScore(row[0], row[1], row[2]) for row in await cursor.fetchall()]
+
+
+async def activity_dates(conn: aiosqlite.Connection, guild_id: int, user_hash: str) -> list[date]:
+    async with conn.execute(
+        "SELECT active_on FROM activity WHERE guild_id = ? AND user_hash = ? ORDER BY active_on",
+        (guild_id, user_hash),
+    ) as cursor:
+        return [date.fromisoformat(row[0]) for row in await cursor.fetchall()]
+
+
+async def forget(conn: aiosqlite.Connection, user_hash: str) -> int:
+    """Delete every row keyed by `user_hash`; return how many (cascaded rows counted too)."""
+    deleted = 0
+    for statement in (
+        "DELETE FROM query_log WHERE user_hash = ?",
+        "DELETE FROM quiz_answers WHERE user_hash = ?",
+        "DELETE FROM activity WHERE user_hash = ?",
+        "DELETE FROM members WHERE user_hash = ?",
+    ):
+        cursor = await conn.execute(statement, (user_hash,))
+        deleted += max(cursor.rowcount, 0)
+    return deleted
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
