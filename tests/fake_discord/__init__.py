@@ -10,6 +10,7 @@ Pytest fixtures live in `tests.fake_discord.fixtures`.
 from ._records import (
     FakeInteraction,
     MessageRecord,
+    MessageView,
     NoResponse,
     Rejection,
     Response,
@@ -27,6 +28,7 @@ __all__ = [
     "FakeInteraction",
     "Member",
     "MessageRecord",
+    "MessageView",
     "NoResponse",
     "Rejection",
     "Response",
