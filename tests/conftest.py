@@ -8,6 +8,9 @@ from bot.content import Library
 from bot.loader import load_library
 from bot.lookup import LookupEngine
 
+# The fake Discord API and its fixtures (fake_discord, minimal_bot, peacebot).
+pytest_plugins = ["tests.fake_discord.fixtures"]
+
 TEST_LIBRARY = Path(__file__).parent / "data" / "library"
 
 
