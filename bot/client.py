@@ -37,6 +37,9 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.lookup",
     "cogs.meta",
     "cogs.admin",
+    "cogs.daily",
+    "cogs.quiz",
+    "cogs.discuss",
 )
 
 HEARTBEAT_SECONDS = 60

@@ -78,16 +78,16 @@ async def test_no_command_or_alias_shadows_another(bot: PeacebotBot) -> None:
 
 
 class _Clashing(commands.Cog):
-    @commands.command(name="quiz", aliases=["q"])
-    async def prefix_quiz(self, ctx: commands.Context[Any]) -> None: ...
+    @commands.command(name="trivia", aliases=["t"])
+    async def prefix_trivia(self, ctx: commands.Context[Any]) -> None: ...
 
-    @app_commands.command(name="quiz", description="another quiz")
-    async def slash_quiz(self, interaction: discord.Interaction) -> None: ...
+    @app_commands.command(name="trivia", description="another quiz")
+    async def slash_trivia(self, interaction: discord.Interaction) -> None: ...
 
 
 async def test_the_shadow_check_catches_a_clash(bot: PeacebotBot) -> None:
     await bot.add_cog(_Clashing())
-    assert shadowed_names(bot) == ["/quiz and !quiz are different commands"]
+    assert shadowed_names(bot) == ["/trivia and !trivia are different commands"]
     with pytest.raises(commands.CommandRegistrationError):  # discord.py refuses exact repeats
 
         @bot.command(name="find", aliases=["define"])
