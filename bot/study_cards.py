@@ -18,6 +18,7 @@ DISCUSS_COLOUR = 0x14B8A6
 LETTERS = "ABCDE"
 NAME_MAX = 64
 THREAD_PREFIX = "Discuss: "
+NO_THREADS_NOTE = "Threads are not allowed here, so reply in this channel."
 THREAD_NAME_MAX = 100  # Discord's limit for a thread name
 LABEL_MAX = 80  # Discord's limit for a button label
 

@@ -34,7 +34,7 @@ from bot.schedule import (
     timezone_choices,
 )
 from bot.storage import DeckState, GuildSettings, Storage
-from bot.study_cards import pick_prompt, prompt_card, thread_name
+from bot.study_cards import NO_THREADS_NOTE, pick_prompt, prompt_card, thread_name
 from cogs._study import permission_label
 from cogs._ui import answer_message, card_to_embed
 
@@ -254,7 +254,7 @@ class Daily(commands.Cog):
 
     # -- sending ------------------------------------------------------------------------------
 
-    async def daily_channel(self, settings: GuildSettings) -> discord.abc.GuildChannel:
+    async def daily_channel(self, settings: GuildSettings) -> discord.TextChannel:
         channel_id = settings.daily_channel_id
         if channel_id is None:
             raise DailyPostProblem("No daily channel is set; choose one with /daily set.")
@@ -277,11 +277,10 @@ class Daily(commands.Cog):
     async def send_daily(self, settings: GuildSettings, fact_id: str) -> None:
         """Post a fact (and, if asked, a discussion thread) in the server's daily channel."""
         channel = await self.daily_channel(settings)
-        assert isinstance(channel, discord.TextChannel)
         missing = missing_permissions(channel.permissions_for(channel.guild.me), False)
         if missing:
             raise DailyPostProblem(
-                f"I am missing {', '.join(missing)} in #{channel.name}, so today's fact was not "
+                f"I am missing {', '.join(missing)} in {channel.mention}, so the fact was not "
                 "posted."
             )
         library = self.bot.library
@@ -293,7 +292,7 @@ class Daily(commands.Cog):
             message = await channel.send(**answer_message(answer, NO_OWNER))
         except discord.Forbidden as exc:
             raise DailyPostProblem(
-                f"Discord refused the post in #{channel.name}: {exc.text}"
+                f"Discord refused the post in {channel.mention}: {exc.text or exc.status}"
             ) from exc
         if settings.daily_discussion:
             await self.open_discussion(message, fact.section)
@@ -312,12 +311,12 @@ class Daily(commands.Cog):
             )
             await thread.send(embed=card_to_embed(prompt_card(library, prompt)))
         except discord.HTTPException as exc:
-            note = "Threads are not allowed here, so reply in this channel."
+            fallback = prompt_card(library, prompt, note=NO_THREADS_NOTE)
             with contextlib.suppress(discord.HTTPException):
-                await channel.send(embed=card_to_embed(prompt_card(library, prompt, note=note)))
+                await channel.send(embed=card_to_embed(fallback))
             raise DailyPostProblem(
                 f"The fact was posted but no discussion thread could be opened in "
-                f"#{channel.name} ({exc.text or exc.status}); check Create Public Threads."
+                f"{channel.mention} ({exc.text or exc.status}); check Create Public Threads."
             ) from exc
 
     # -- commands -----------------------------------------------------------------------------
@@ -412,7 +411,7 @@ class Daily(commands.Cog):
             await self.scheduler.post_now(settings)
         except (DailyPostProblem, DeckError) as exc:
             await self.scheduler.set_problem(ctx.guild.id, str(exc))
-            await ctx.send(f"Not posted: {exc}", ephemeral=True)
+            await ctx.send(f"⚠ {exc}", ephemeral=True)
             return
         await ctx.send(f"Posted in <#{settings.daily_channel_id}>.", ephemeral=True)
 

@@ -14,7 +14,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.content import Section
-from bot.study_cards import is_discussion_thread, pick_prompt, prompt_card, thread_name
+from bot.study_cards import (
+    NO_THREADS_NOTE,
+    is_discussion_thread,
+    pick_prompt,
+    prompt_card,
+    thread_name,
+)
 from cogs._study import section_autocomplete, section_parameter, server_today
 from cogs._ui import answer_message, card_to_embed, log_context
 
@@ -25,7 +31,7 @@ log = logging.getLogger(__name__)
 
 DISCUSS_SECTION = section_parameter("A prompt from this section (default: any)")
 FACT_SECTION = section_parameter("A fact from this section (default: any)")
-NO_THREADS = "Threads are not allowed here, so reply in this channel."
+NO_THREADS = NO_THREADS_NOTE
 THREAD_GUIDE = "Share your thoughts here. Each day you take part counts towards your study streak."
 REMEMBERED_MAX = 10_000  # (server, member, day) triples already saved, to spare the database
 THREADS_MAX = 10_000  # thread id -> whether it is a discussion thread of ours

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -277,3 +278,36 @@ async def test_fact_of_a_section(bot: PeacebotBot) -> None:
     embed = ctx.sent[0].embed
     texts = {f.text for f in bot.library.facts.values() if f.section == "successes-case-studies"}
     assert embed is not None and embed.description in texts
+
+
+async def test_leaderboard_by_section_and_month_with_streaks(bot: PeacebotBot) -> None:
+    quiz = await add(bot, Quiz(bot))
+    storage = bot.storage
+    today = datetime.now(UTC).date()
+    long_ago = today - timedelta(days=400)
+    answers = [
+        (1, "Old Hand", "q-1", "international-law", True, long_ago),
+        (2, "Newcomer", "q-1", "international-law", True, today),
+        (2, "Newcomer", "q-2", "international-law", False, today),
+        (3, "Elsewhere", "q-3", "successes-case-studies", True, today),
+    ]
+    for user_id, name, question, section, correct, day in answers:
+        await storage.record_answer(GUILD_ID, user_id, name, question, section, correct, day)
+    law = bot.library.sections["international-law"]
+
+    ctx = in_guild(FakeContext(bot))
+    await quiz.leaderboard.callback(quiz, ctx, "month", section=law)
+    embed = ctx.sent[0].embed
+    assert embed is not None
+    assert embed.title == f"Leaderboard: {law.title}, {today.strftime('%B %Y')}"
+    assert (embed.description or "").splitlines() == [
+        "🥇 **Newcomer**: 1 right of 2 (50%) · 🔥 1 day"
+    ]
+
+    ctx = in_guild(FakeContext(bot))
+    await quiz.leaderboard.callback(quiz, ctx, None, section=None)
+    lines = (ctx.sent[0].embed.description or "").splitlines()  # type: ignore[union-attr]
+    # Equal scores: fewer attempts (better accuracy) first, then by name.
+    assert [line.split("**")[1] for line in lines] == ["Elsewhere", "Old Hand", "Newcomer"]
+    assert "🔥 1 day" in lines[0]
+    assert "🔥" not in lines[1]  # an old streak is not a current one
