@@ -382,7 +382,7 @@ class Daily(commands.Cog):
         extra = " with a discussion thread" if discussion else ""
         await ctx.send(
             f"Daily facts{extra} will be posted in {channel.mention} at {format_time(at)} "
-            f"({zone.key}). Next: {_when(due)}.",
+            f"({zone.key}). Next: {_when(due, self.clock())}.",
             ephemeral=True,
         )
 
@@ -453,7 +453,9 @@ class Daily(commands.Cog):
         )
         due = await self.next_due(settings)
         if due is not None:
-            embed.add_field(name="Next post", value=_when(due, settings.timezone), inline=False)
+            embed.add_field(
+                name="Next post", value=_when(due, self.clock(), settings.timezone), inline=False
+            )
         left = await self.scheduler.remaining_facts(settings.guild_id)
         embed.add_field(
             name="Facts left in the deck",
@@ -467,9 +469,11 @@ class Daily(commands.Cog):
         return embed
 
 
-def _when(due: DuePost | None, timezone: str | None = None) -> str:
+def _when(due: DuePost | None, now: datetime, timezone: str | None = None) -> str:
     if due is None:
         return "not scheduled"
+    if due.is_due(now):
+        return "now (today's post was due and is being made)"
     stamp = int(due.at.timestamp())
     discord_time = f"<t:{stamp}:F> (<t:{stamp}:R>)"
     if timezone is None:

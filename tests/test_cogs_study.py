@@ -80,6 +80,7 @@ async def test_daily_set_refuses_a_channel_it_cannot_post_in(bot: PeacebotBot) -
 
 async def test_daily_set_saves_and_answers_with_the_next_post(bot: PeacebotBot) -> None:
     daily = await add(bot, Daily(bot))
+    daily.clock = lambda: datetime(2024, 1, 15, 0, 0, tzinfo=UTC)  # 05:30 in Kolkata
     ctx = in_guild(FakeContext(bot, permissions=MANAGE))
     await daily.daily_set.callback(daily, ctx, text_channel(POSTING), "7:30", "Asia/Kolkata", False)
     settings = await bot.storage.get_settings(GUILD_ID)
@@ -91,8 +92,17 @@ async def test_daily_set_saves_and_answers_with_the_next_post(bot: PeacebotBot) 
     assert settings.daily_enabled and not settings.daily_discussion
     (reply,) = ctx.sent
     assert "<#4040> at 07:30 (Asia/Kolkata)" in (reply.content or "")
-    assert "<t:" in (reply.content or "")
+    assert f"<t:{int(datetime(2024, 1, 15, 2, 0, tzinfo=UTC).timestamp())}:F>" in (
+        reply.content or ""
+    )
     assert reply.kwargs.get("ephemeral") is True
+    # Set after today's time has passed: today's fact is posted straight away.
+    daily.clock = lambda: datetime(2024, 1, 15, 3, 0, tzinfo=UTC)  # 08:30 in Kolkata
+    later = in_guild(FakeContext(bot, permissions=MANAGE))
+    await daily.daily_set.callback(
+        daily, later, text_channel(POSTING), "7:30", "Asia/Kolkata", False
+    )
+    assert "Next: now" in (later.sent[0].content or "")
 
 
 @pytest.mark.parametrize(("time", "zone"), [("25:00", "UTC"), ("09:00", "Mars/Olympus")])
