@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+import yarl
 from discord import app_commands
 from discord.ext import commands, tasks
 
@@ -74,8 +75,9 @@ class PeacebotBot(commands.Bot):
 
     `storage` belongs to the caller, who closes it after the bot has closed (the bot flushes
     it when closing). `library` defaults to the content in `config.content_dir`. Tests and
-    benchmarks may pass `api_base` (e.g. `http://127.0.0.1:8080/api/v10`) to talk to a local
-    fake Discord, `extensions` to load another set of cogs, and `sync_commands=False`.
+    benchmarks may pass `api_base` (e.g. `http://127.0.0.1:8080/api/v10`) and `gateway_url`
+    (e.g. `ws://127.0.0.1:8080/gateway`) to talk to a local fake Discord, `extensions` to load
+    another set of cogs, and `sync_commands=False`.
     """
 
     def __init__(
@@ -85,16 +87,19 @@ class PeacebotBot(commands.Bot):
         storage: Storage,
         library: Library | None = None,
         api_base: str | None = None,
+        gateway_url: str | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         sync_commands: bool = True,
         heartbeat_path: Path | None = None,
         **options: Any,
     ) -> None:
+        # discord.py builds every REST URL from `Route.BASE`, and a client without shards opens
+        # the gateway at `DiscordWebSocket.DEFAULT_GATEWAY`; both are public class attributes,
+        # so setting them affects every client in this process.
         if api_base is not None:
-            # discord.py builds every REST URL from this public class attribute, and learns the
-            # gateway address from the `/gateway/bot` answer; so this alone redirects the bot.
-            # It is process-wide: every client in this process uses the same base.
             discord.http.Route.BASE = api_base.rstrip("/")
+        if gateway_url is not None:
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
         prefix = config.prefix
         super().__init__(
             command_prefix=commands.when_mentioned_or(prefix)
