@@ -229,8 +229,15 @@ class Librarian:
         pages = paginate(
             truncate(f"Search: {shown}", TITLE_MAX), blocks, (), None, COLOURS["search"]
         )
-        named = [m.entry for m in resolution.matches if isinstance(m.entry, Section | Term)]
-        links = tuple(Link(_label(e.name), e.id) for e in named[:5])
+        # A fact hit links to its section, so every result leads somewhere to read on.
+        named = {
+            entry.id: entry
+            for m in resolution.matches
+            for entry in [self.library.sections[m.entry.section] if isinstance(m.entry, Fact)
+                          else m.entry]
+            if isinstance(entry, Section | Term)
+        }  # fmt: skip
+        links = tuple(Link(_label(e.name), e.id) for e in list(named.values())[:5])
         best = resolution.matches[0]
         return Answer(
             resolution.query,
@@ -268,10 +275,17 @@ def paginate(
     A block longer than a page is split at sentence or word boundaries first.
     """
     title = truncate(title, TITLE_MAX)
-    fields = tuple(
-        Field(truncate(f.name, FIELD_NAME_MAX), truncate(f.value, FIELD_VALUE_MAX), f.inline)
-        for f in list(fields)[:FIELDS_MAX]
-    )
+    kept: list[Field] = []
+    room = EMBED_MAX - len(title) - 20 - min(PAGE_TARGET, sum(map(len, blocks)))
+    for f in list(fields)[:FIELDS_MAX]:
+        field = Field(
+            truncate(f.name, FIELD_NAME_MAX), truncate(f.value, FIELD_VALUE_MAX), f.inline
+        )
+        room -= len(field.name) + len(field.value)
+        if room < 0:
+            break  # a guard: real cards carry a handful of short fields
+        kept.append(field)
+    fields = tuple(kept)
     pieces = [piece for block in blocks for piece in _split(block, page_target)]
     pages: list[list[str]] = [[]]
     for piece in pieces:

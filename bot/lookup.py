@@ -9,6 +9,7 @@ fuzzy comparison against a short list of candidates rather than against every na
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from collections import defaultdict
@@ -81,6 +82,7 @@ class Choice:
     value: str
 
 
+@functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix stripper: `protecting`, `protection`, `protects` -> `protect`."""
     word = _BRITISH.sub(r"iz\1", word).replace("fence", "fense")
@@ -113,6 +115,11 @@ class LookupEngine:
                 self._add(alias, entry, is_name=False)
         self._name_index = {e.id: i for i, e in reversed(list(enumerate(self._owners)))}
         self._vocabulary = sorted(self._words)
+        # Typos rarely hit the first letter, so a word is compared only with words that share
+        # it: a twentieth of the vocabulary, which keeps fuzzy look-ups fast at 100k names.
+        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in self._vocabulary:
+            self._by_initial[word[0]].append(word)
         self._sorted_labels = sorted((label, i) for i, label in enumerate(self._labels))
         self._word_index = sorted(
             (word, i) for i, label in enumerate(self._labels) for word in set(label.split())
@@ -190,9 +197,13 @@ class LookupEngine:
         """Label indices worth scoring: those sharing rare words (or near-words) with the query."""
         weights: dict[int, float] = defaultdict(float)
         total = len(self._labels) or 1
-        for word in dict.fromkeys(keywords(key) + key.split()):
+        common = max(64, total // 20)
+        words = list(dict.fromkeys(keywords(key) + key.split()))
+        for word in words:
             for similar, closeness in self._similar_words(word):
                 postings = self._words[similar]
+                if len(postings) > common and len(words) > 1:
+                    continue  # "peace" alone says little; the rarer words pick the candidates
                 idf = math.log(1 + total / len(postings))
                 for index in postings:
                     weights[index] = max(weights[index], 0.0) + idf * closeness
@@ -212,7 +223,11 @@ class LookupEngine:
                 found.setdefault(other, 0.8)
             if len(word) >= 4:
                 for other, score, _ in process.extract(
-                    word, self._vocabulary, scorer=fuzz.ratio, limit=5, score_cutoff=75
+                    word,
+                    self._by_initial.get(word[0], ()),
+                    scorer=fuzz.ratio,
+                    limit=5,
+                    score_cutoff=75,
                 ):
                     found.setdefault(other, score / 100 * 0.9)
         return found.items()

@@ -67,7 +67,8 @@ def normalise(text: str) -> str:
     out: list[str] = []
     for token in _join_initials(tokens):
         token = _ABBREVIATIONS.get(token, token)
-        if out and out[-1] in _NUMBERED and token in _ROMAN:
+        # `UNOSOM II` = `UNOSOM 2`; a lone I, V or X counts only after `chapter`/`article`.
+        if token in _ROMAN and (len(token) > 1 or (out and out[-1] in _NUMBERED)):
             token = _ROMAN[token]
         out.append(token)
     return " ".join(out)
