@@ -119,7 +119,6 @@ class PeacebotBot(commands.Bot):
         self.sync_commands = sync_commands
         self.heartbeat_path = heartbeat_path
         self.accepting_commands = True
-        self.started_at = time.time()
         self.storage = storage
         self._shutdown_done = False
         self.library: Library
@@ -241,18 +240,18 @@ async def open_storage(db_path: str) -> Storage:
         return await Storage.open(":memory:")
 
 
+_shutdowns: set[asyncio.Task[None]] = set()  # references, so a running shutdown is not collected
+
+
 def close_on_signals(bot: PeacebotBot) -> None:
     """Close `bot` gracefully on SIGINT or SIGTERM. Call from inside the running event loop."""
     loop = asyncio.get_running_loop()
 
     def request_close() -> None:
         task = loop.create_task(bot.close(), name="peacebot-shutdown")
-        _pending.add(task)  # keep a reference until it finishes
-        task.add_done_callback(_pending.discard)
+        _shutdowns.add(task)
+        task.add_done_callback(_shutdowns.discard)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(sig, request_close)
-
-
-_pending: set[asyncio.Task[None]] = set()
