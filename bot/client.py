@@ -119,6 +119,7 @@ class PeacebotBot(commands.Bot):
         self.sync_commands = sync_commands
         self.heartbeat_path = heartbeat_path
         self.accepting_commands = True
+        self.connected = False  # to the gateway, right now (kept by the events below)
         self.storage = storage
         self._shutdown_done = False
         self.library: Library
@@ -194,7 +195,17 @@ class PeacebotBot(commands.Bot):
     async def on_ready(self) -> None:
         assert self.user is not None
         log.info("connected as %s (%s) in %d servers", self.user, self.user.id, len(self.guilds))
+        self.connected = True
         self.touch_heartbeat()
+
+    async def on_connect(self) -> None:
+        self.connected = True
+
+    async def on_resumed(self) -> None:
+        self.connected = True
+
+    async def on_disconnect(self) -> None:
+        self.connected = False  # discord.py reconnects; the heartbeat waits until it has
 
     async def process_commands(self, message: discord.Message, /) -> None:
         if self.accepting_commands:
@@ -218,7 +229,7 @@ class PeacebotBot(commands.Bot):
 
     @tasks.loop(seconds=HEARTBEAT_SECONDS)
     async def _heartbeat(self) -> None:
-        if self.is_ready() and not self.is_closed():
+        if self.connected and self.is_ready() and not self.is_closed():
             self.touch_heartbeat()
 
     def touch_heartbeat(self) -> None:

@@ -156,7 +156,9 @@ def test_the_token_is_redacted_from_every_log_line() -> None:
 
 @pytest.mark.e2e
 @pytest.mark.skipif(sys.platform == "win32", reason="no loop signal handlers on Windows")
-async def test_sigterm_stops_the_bot_and_keeps_the_query_log(small_library: Library) -> None:
+async def test_sigterm_stops_the_bot_and_keeps_the_query_log(
+    small_library: Library, tmp_path: Path
+) -> None:
     async with FakeDiscord() as fake:
         storage = await Storage.open(":memory:")
         config = Config(
@@ -168,7 +170,10 @@ async def test_sigterm_stops_the_bot_and_keeps_the_query_log(small_library: Libr
             log_level="INFO",
         )
         with discord_endpoints(fake):  # restores discord.py's endpoints afterwards
-            bot = PeacebotBot(config, storage=storage, library=small_library)
+            heartbeat = tmp_path / "heartbeat"
+            bot = PeacebotBot(
+                config, storage=storage, library=small_library, heartbeat_path=heartbeat
+            )
             ready = asyncio.Event()
 
             async def on_ready() -> None:
@@ -179,6 +184,7 @@ async def test_sigterm_stops_the_bot_and_keeps_the_query_log(small_library: Libr
                 close_on_signals(bot)
                 running = asyncio.create_task(bot.start(config.token))
                 await asyncio.wait_for(ready.wait(), 20)
+                assert bot.connected and heartbeat.exists()  # what the Docker health check reads
                 bot.log_query(
                     command="define", query="roe", started=0.0, guild_id=1, channel_id=2, user_id=3
                 )
