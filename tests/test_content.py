@@ -13,7 +13,9 @@ from tests.test_content_quality import SEED_DIR
 # Each heading of the source article, and the section that teaches it.
 ARTICLE_HEADINGS = {
     "Historical Development of Multinational Peace Enforcement Missions": "historical-development",
-    "Legal and Political Foundations of Peace Enforcement Operations": "legal-political-foundations",
+    "Legal and Political Foundations of Peace Enforcement Operations": (
+        "legal-political-foundations"
+    ),
     "International Laws Governing Peace Missions": "international-law",
     "Mandates from the United Nations and Regional Organizations": "mandates",
     "Strategic Objectives of Multinational Peace Enforcement Missions": "strategic-objectives",
