@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+import yarl
 from discord import app_commands
 from discord.ext import commands, tasks
 
@@ -77,8 +78,9 @@ class PeacebotBot(commands.Bot):
 
     `storage` belongs to the caller, who closes it after the bot has closed (the bot flushes
     it when closing). `library` defaults to the content in `config.content_dir`. Tests and
-    benchmarks may pass `api_base` (e.g. `http://127.0.0.1:8080/api/v10`) to talk to a local
-    fake Discord, `extensions` to load another set of cogs, and `sync_commands=False`.
+    benchmarks may pass `api_base` (e.g. `http://127.0.0.1:8080/api/v10`) and `gateway_url`
+    (e.g. `ws://127.0.0.1:8080/gateway`) to talk to a local fake Discord, `extensions` to load
+    another set of cogs, and `sync_commands=False`.
     """
 
     def __init__(
@@ -88,16 +90,19 @@ class PeacebotBot(commands.Bot):
         storage: Storage,
         library: Library | None = None,
         api_base: str | None = None,
+        gateway_url: str | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         sync_commands: bool = True,
         heartbeat_path: Path | None = None,
         **options: Any,
     ) -> None:
+        # discord.py builds every REST URL from `Route.BASE`, and a client without shards opens
+        # the gateway at `DiscordWebSocket.DEFAULT_GATEWAY`; both are public class attributes,
+        # so setting them affects every client in this process.
         if api_base is not None:
-            # discord.py builds every REST URL from this public class attribute, and learns the
-            # gateway address from the `/gateway/bot` answer; so this alone redirects the bot.
-            # It is process-wide: every client in this process uses the same base.
             discord.http.Route.BASE = api_base.rstrip("/")
+        if gateway_url is not None:
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
         prefix = config.prefix
         super().__init__(
             command_prefix=commands.when_mentioned_or(prefix)
@@ -117,7 +122,7 @@ class PeacebotBot(commands.Bot):
         self.sync_commands = sync_commands
         self.heartbeat_path = heartbeat_path
         self.accepting_commands = True
-        self.started_at = time.time()
+        self.connected = False  # to the gateway, right now (kept by the events below)
         self.storage = storage
         self._shutdown_done = False
         self.library: Library
@@ -193,7 +198,17 @@ class PeacebotBot(commands.Bot):
     async def on_ready(self) -> None:
         assert self.user is not None
         log.info("connected as %s (%s) in %d servers", self.user, self.user.id, len(self.guilds))
+        self.connected = True
         self.touch_heartbeat()
+
+    async def on_connect(self) -> None:
+        self.connected = True
+
+    async def on_resumed(self) -> None:
+        self.connected = True
+
+    async def on_disconnect(self) -> None:
+        self.connected = False  # discord.py reconnects; the heartbeat waits until it has
 
     async def process_commands(self, message: discord.Message, /) -> None:
         if self.accepting_commands:
@@ -217,7 +232,7 @@ class PeacebotBot(commands.Bot):
 
     @tasks.loop(seconds=HEARTBEAT_SECONDS)
     async def _heartbeat(self) -> None:
-        if self.is_ready() and not self.is_closed():
+        if self.connected and self.is_ready() and not self.is_closed():
             self.touch_heartbeat()
 
     def touch_heartbeat(self) -> None:
@@ -239,18 +254,18 @@ async def open_storage(db_path: str) -> Storage:
         return await Storage.open(":memory:")
 
 
+_shutdowns: set[asyncio.Task[None]] = set()  # references, so a running shutdown is not collected
+
+
 def close_on_signals(bot: PeacebotBot) -> None:
     """Close `bot` gracefully on SIGINT or SIGTERM. Call from inside the running event loop."""
     loop = asyncio.get_running_loop()
 
     def request_close() -> None:
         task = loop.create_task(bot.close(), name="peacebot-shutdown")
-        _pending.add(task)  # keep a reference until it finishes
-        task.add_done_callback(_pending.discard)
+        _shutdowns.add(task)
+        task.add_done_callback(_shutdowns.discard)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(sig, request_close)
-
-
-_pending: set[asyncio.Task[None]] = set()

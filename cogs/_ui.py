@@ -60,14 +60,31 @@ def card_to_embed(card: Card) -> discord.Embed:
 #   pb:page:<owner>:<page>:s:<query>        a page of search results, re-run from the query
 
 
-async def _guarded(
+async def guarded(
     interaction: discord.Interaction, action: Callable[[], Awaitable[None]], what: str
 ) -> None:
-    """Run a button's action; any failure goes to the one error handler, never to silence."""
+    """Run a component's action; any failure goes to the one error handler, never to silence.
+
+    Use it in every `DynamicItem.callback`: discord.py only logs what those raise, which would
+    leave the user looking at "This interaction failed".
+    """
     try:
         await action()
     except Exception as exc:
         await report(interaction, exc, where=what)
+
+
+class ReportingView(discord.ui.View):
+    """A view whose component errors go to the one error handler.
+
+    Never stop (or give a timeout to) a view holding the persistent buttons below: when
+    discord.py drops a view it also unregisters its `DynamicItem` classes for the whole bot.
+    """
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await report(interaction, error, where=f"component {getattr(item, 'custom_id', item)!r}")
 
 
 def _librarian(interaction: discord.Interaction) -> Librarian:
@@ -117,7 +134,7 @@ class OpenEntryButton(
         return cls(int(match["owner"]), match["entry"], label, swap=swap, style=style)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, lambda: self._open(interaction), "an open-entry button")
+        await guarded(interaction, lambda: self._open(interaction), "an open-entry button")
 
     async def _open(self, interaction: discord.Interaction) -> None:
         started = time.perf_counter()
@@ -170,7 +187,7 @@ class PageButton(
         return cls(owner, match["kind"], match["ref"], target, label)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        await _guarded(interaction, lambda: self._turn(interaction), "a page button")
+        await guarded(interaction, lambda: self._turn(interaction), "a page button")
 
     async def _turn(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.owner_id:
@@ -207,7 +224,7 @@ def answer_view(
     related entries. Pass `search` (the query) for search results: their pages are re-run
     from it, and their suggestions are hits to open, not guesses to swap in.
     """
-    view = discord.ui.View(timeout=None)
+    view = ReportingView(timeout=None)
     pages = len(answer.pages)
     pager = _pager(answer, search)
     if pages > 1 and pager is not None:

@@ -26,6 +26,7 @@ DEFAULT_DAYS = 30
 ROWS_SHOWN = 10
 ERRORS_SHOWN = 5
 REPLY_MAX = 2000  # Discord's limit for a message's text
+STATS_FLUSH_WAIT = 2.0  # seconds; a busy database must not hold up the reply
 
 
 class Admin(commands.Cog):
@@ -51,7 +52,7 @@ class Admin(commands.Cog):
         assert ctx.guild is not None  # guild_only
         await ctx.defer(ephemeral=True)
         since = datetime.now(UTC) - timedelta(days=days)
-        await self.bot.storage.flush()  # count what was asked a moment ago too
+        await self.bot.storage.flush(max_wait=STATS_FLUSH_WAIT)  # include the last moments
         stats = await self.bot.storage.stats(since=since, guild_id=ctx.guild.id)
         await ctx.send(embed=card_to_embed(stats_card(stats, days)), ephemeral=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from discord import app_commands
@@ -56,6 +57,9 @@ class Meta(commands.Cog):
     async def about(self, ctx: commands.Context[Any]) -> None:
         started = time.perf_counter()
         answer = self.bot.librarian.about()
+        first = answer.pages[0]  # the core knows the content's version; add the bot's own
+        footer = " · ".join(filter(None, (f"peacebot {self.bot.version}", first.footer)))
+        answer = replace(answer, pages=(replace(first, footer=footer), *answer.pages[1:]))
         await ctx.send(**answer_message(answer, ctx.author.id))
         log_context(ctx, "about", "", answer, started)
 

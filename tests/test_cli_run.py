@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -18,6 +20,11 @@ import pytest
 
 from bot.cli import main
 from bot.cli._run import RedactToken
+from bot.client import PeacebotBot, close_on_signals
+from bot.config import Config
+from bot.content import Library
+from bot.storage import Storage
+from tests.fake_discord import FakeDiscord, discord_endpoints
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_LIBRARY = Path(__file__).parent / "data" / "library"
@@ -145,3 +152,45 @@ def test_the_token_is_redacted_from_every_log_line() -> None:
         logger.removeHandler(handler)
     assert BAD_TOKEN not in stream.getvalue()
     assert stream.getvalue().count("[token]") == 2
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(sys.platform == "win32", reason="no loop signal handlers on Windows")
+async def test_sigterm_stops_the_bot_and_keeps_the_query_log(
+    small_library: Library, tmp_path: Path
+) -> None:
+    async with FakeDiscord() as fake:
+        storage = await Storage.open(":memory:")
+        config = Config(
+            token=fake.token,
+            content_dir=TEST_LIBRARY,
+            db_path=":memory:",
+            prefix="!",
+            dev_guild_id=None,
+            log_level="INFO",
+        )
+        with discord_endpoints(fake):  # restores discord.py's endpoints afterwards
+            heartbeat = tmp_path / "heartbeat"
+            bot = PeacebotBot(
+                config, storage=storage, library=small_library, heartbeat_path=heartbeat
+            )
+            ready = asyncio.Event()
+
+            async def on_ready() -> None:
+                ready.set()
+
+            bot.add_listener(on_ready)
+            async with bot:
+                close_on_signals(bot)
+                running = asyncio.create_task(bot.start(config.token))
+                await asyncio.wait_for(ready.wait(), 20)
+                assert bot.connected and heartbeat.exists()  # what the Docker health check reads
+                bot.log_query(
+                    command="define", query="roe", started=0.0, guild_id=1, channel_id=2, user_id=3
+                )
+                os.kill(os.getpid(), signal.SIGTERM)
+                await asyncio.wait_for(running, 20)  # start() returns once closed
+                assert bot.is_closed() and not bot.accepting_commands
+        assert storage.log_pending == 0
+        assert [row.query async for row in storage.iter_queries()] == ["roe"]
+        await storage.close()

@@ -61,7 +61,7 @@ async def test_about_shows_counts_sources_and_version(bot: PeacebotBot) -> None:
     embed = ctx.sent[0].embed
     assert embed is not None
     assert "**7** glossary terms" in (embed.description or "")
-    assert bot.library.version in (embed.footer.text or "")
+    assert embed.footer.text == f"peacebot {bot.version} · content version {bot.library.version}"
     assert embed.fields[0].name.startswith("Sources")
 
 

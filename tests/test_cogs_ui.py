@@ -17,6 +17,7 @@ from cogs._ui import (
     NOT_YOURS,
     OpenEntryButton,
     PageButton,
+    ReportingView,
     answer_message,
     answer_view,
     card_to_embed,
@@ -264,3 +265,13 @@ async def test_a_failing_button_is_still_answered(
     assert sent.content == UNEXPECTED and sent.kwargs["ephemeral"] is True
     (record,) = caplog.records
     assert record.exc_info is not None and "boom" in str(record.exc_info[1])
+
+
+async def test_a_failing_view_component_is_still_answered(bot: PeacebotBot) -> None:
+    view = ReportingView(timeout=None)
+    button = discord.ui.Button(label="x", custom_id="pb:test")
+    view.add_item(button)
+    interaction = FakeInteraction(bot, answered=True)
+    await view.on_error(interaction, RuntimeError("boom"), button)  # type: ignore[arg-type]
+    (sent,) = interaction.followup.sent
+    assert sent.content == UNEXPECTED and sent.kwargs["ephemeral"] is True

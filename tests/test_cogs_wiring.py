@@ -193,11 +193,19 @@ async def test_slash_only_bot_asks_for_no_message_content(small_library: Library
 async def test_api_base_redirects_every_request(
     bot: PeacebotBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    socket = discord.gateway.DiscordWebSocket
     assert discord.http.Route.BASE == "https://discord.com/api/v10"  # untouched by default
     monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)  # restored after
-    local = "http://127.0.0.1:9/api/v10/"
-    PeacebotBot(bot.config, storage=bot.storage, library=bot.library, api_base=local)
+    monkeypatch.setattr(socket, "DEFAULT_GATEWAY", socket.DEFAULT_GATEWAY)
+    PeacebotBot(
+        bot.config,
+        storage=bot.storage,
+        library=bot.library,
+        api_base="http://127.0.0.1:9/api/v10/",
+        gateway_url="ws://127.0.0.1:9/gateway",
+    )
     assert discord.http.Route("GET", "/users/@me").url == "http://127.0.0.1:9/api/v10/users/@me"
+    assert str(socket.DEFAULT_GATEWAY) == "ws://127.0.0.1:9/gateway"
 
 
 class _Recorder:

@@ -48,7 +48,7 @@ def clean_text(text: object, limit: int) -> str:
             for ch in text
             if not ("\ud800" <= ch <= "\udfff")  # lone surrogates cannot be stored as UTF-8
         )
-    return text.strip()[:limit]
+    return text.strip()[:limit].rstrip()
 
 
 def format_at(moment: datetime) -> str:

@@ -9,15 +9,16 @@ import hmac
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from functools import partial
+from typing import TypeVar
 
 import aiosqlite
 
 from bot.storage import _guilds, _scores, _usage
-from bot.storage._connection import MEMORY, connect
+from bot.storage._connection import MEMORY, connect, needs_reopen
 from bot.storage._migrations import migrate
 from bot.storage._models import (
     DeckState,
@@ -32,6 +33,7 @@ from bot.storage._models import (
 from bot.storage._querylog import QueryLogWriter, build_row, clean_text
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 HASH_HEX = 32  # 128 bits of HMAC-SHA256: no collisions among any realistic number of users
 _HASH_CACHE_LIMIT = 10_000
@@ -52,6 +54,7 @@ class Storage:
         writer: QueryLogWriter,
         salt: str,
         close_timeout: float,
+        busy_timeout_ms: int,
     ) -> None:
         self.path = path
         self._conn = conn
@@ -62,6 +65,8 @@ class Storage:
         self._hashes: dict[int, str] = {}
         self._rejected = 0
         self._closed = False
+        self._stale = False  # reopen the main connection before its next use
+        self._busy_timeout_ms = busy_timeout_ms
 
     @classmethod
     async def open(
@@ -109,7 +114,7 @@ class Storage:
             cap=log_cap,
             backoff_max=log_backoff_max,
         )
-        return cls(path, conn, lock, writer, row[0], close_timeout)
+        return cls(path, conn, lock, writer, row[0], close_timeout, busy_timeout_ms)
 
     async def close(self) -> None:
         """Write the queued query-log rows (waiting up to `close_timeout`), then close."""
@@ -171,8 +176,7 @@ class Storage:
             return await _guilds.get_settings(conn, guild_id)
 
     async def save_settings(self, settings: GuildSettings) -> None:
-        async with self._transaction() as conn:
-            await _guilds.save_settings(conn, settings)
+        await self._write(partial(_guilds.save_settings, settings=settings))
 
     async def daily_guilds(self) -> list[GuildSettings]:
         async with self._reading() as conn:
@@ -184,13 +188,14 @@ class Storage:
 
     async def claim_daily_post(self, guild_id: int, local_date: date, new_state: DeckState) -> bool:
         """Save `new_state` and mark `local_date` posted, unless it already was (then False)."""
-        async with self._transaction() as conn:
-            return await _guilds.claim_daily_post(conn, guild_id, local_date, new_state)
+        claim = partial(
+            _guilds.claim_daily_post, guild_id=guild_id, local_date=local_date, state=new_state
+        )
+        return await self._write(claim)
 
     async def save_deck(self, state: DeckState) -> None:
         """Save the rotation without touching the last posted date."""
-        async with self._transaction() as conn:
-            await _guilds.save_deck(conn, state)
+        await self._write(partial(_guilds.save_deck, state=state))
 
     # -- quiz answers and activity ------------------------------------------------------------
 
@@ -206,20 +211,26 @@ class Storage:
     ) -> None:
         """Store one quiz answer; answering also counts as activity on `local_date`."""
         user = self.user_hash(user_id)
-        async with self._transaction() as conn:
+
+        async def work(conn: aiosqlite.Connection) -> None:
             await _scores.remember_member(conn, guild_id, user, _name(display_name))
             await _scores.record_answer(
                 conn, guild_id, user, question_id, section_id, correct, local_date
             )
             await _scores.record_activity(conn, guild_id, user, local_date)
 
+        await self._write(work)
+
     async def record_activity(
         self, guild_id: int, user_id: int, display_name: str, local_date: date
     ) -> None:
         user = self.user_hash(user_id)
-        async with self._transaction() as conn:
+
+        async def work(conn: aiosqlite.Connection) -> None:
             await _scores.remember_member(conn, guild_id, user, _name(display_name))
             await _scores.record_activity(conn, guild_id, user, local_date)
+
+        await self._write(work)
 
     async def leaderboard(
         self,
@@ -250,8 +261,7 @@ class Storage:
         """Delete everything keyed by this user's hash, queued log rows included; return count."""
         user = self.user_hash(user_id)
         removed = await self._writer.discard(lambda row: row[3] == user)
-        async with self._transaction() as conn:
-            return removed + await _scores.forget(conn, user)
+        return removed + await self._write(partial(_scores.forget, user_hash=user))
 
     # -- statistics and maintenance -----------------------------------------------------------
 
@@ -265,8 +275,7 @@ class Storage:
         """Delete query-log rows older than `before`, in short transactions; return count."""
         deleted = 0
         while True:
-            async with self._transaction() as conn:
-                chunk = await _usage.prune_chunk(conn, before)
+            chunk = await self._write(partial(_usage.prune_chunk, before=before))
             deleted += chunk
             if chunk < _usage.PRUNE_CHUNK:
                 return deleted
@@ -292,27 +301,54 @@ class Storage:
         self._check_open()
         async with self._lock:
             try:
-                yield self._conn
+                yield await self._usable_connection()
             except sqlite3.Error as exc:
+                self._note_failure(exc)
                 raise StorageError(f"database error: {exc}") from exc
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `work(conn)` in one transaction; once more on a fresh connection if the first
+        one turned out to be stuck read-only (it opened the file while it was read-only)."""
         self._check_open()
-        conn = self._conn
         async with self._lock:
-            try:
-                await conn.execute("BEGIN IMMEDIATE")
+            for attempt in (1, 2):
                 try:
-                    yield conn
-                    await conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        with contextlib.suppress(sqlite3.Error):
-                            await conn.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise StorageError(f"database error: {exc}") from exc
+                    return await self._attempt(work)
+                except sqlite3.Error as exc:
+                    self._note_failure(exc)
+                    if not (self._stale and attempt == 1):
+                        raise StorageError(f"database error: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    async def _attempt(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        conn = await self._usable_connection()
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = await work(conn)
+            await conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    await conn.execute("ROLLBACK")
+            raise
+        return result
+
+    def _note_failure(self, exc: sqlite3.Error) -> None:
+        # A connection that opened a read-only file stays read-only after the file is fixed.
+        if needs_reopen(exc) and self._writer.connection is not self._conn:
+            self._stale = True
+
+    async def _usable_connection(self) -> aiosqlite.Connection:
+        """The main connection, replaced first if an earlier error said it may be stuck."""
+        if self._stale:
+            try:
+                fresh = await connect(self.path, busy_timeout_ms=self._busy_timeout_ms)
+            except StorageError as exc:
+                raise sqlite3.OperationalError(str(exc)) from exc
+            old, self._conn, self._stale = self._conn, fresh, False
+            with contextlib.suppress(Exception):
+                await old.close()
+        return self._conn
 
     def _check_open(self) -> None:
         if self._closed:
