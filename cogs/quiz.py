@@ -46,8 +46,8 @@ from bot.study_cards import (
     scoreboard_card,
 )
 from cogs._study import missing_to_post, section_autocomplete, section_parameter, server_zone
-from cogs._ui import card_to_embed
-from cogs.errors import report, send_ephemeral
+from cogs._ui import ReportingView, card_to_embed, guarded
+from cogs.errors import send_ephemeral
 
 if TYPE_CHECKING:
     from bot.client import PeacebotBot
@@ -101,22 +101,22 @@ class QuizChoiceButton(
         return cls(match["token"], int(match["question"]), int(match["choice"]), label)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            cog = interaction.client.get_cog("Quiz")  # type: ignore[attr-defined]
-            on_choice = getattr(cog, "on_choice", None)
-            if on_choice is None:  # the quiz cog is not loaded: no quiz can be running
-                await send_ephemeral(interaction, ENDED)
-                return
-            await on_choice(interaction, self.token, self.question, self.choice)
-        except Exception as exc:
-            await report(interaction, exc, where="a quiz button")
+        await guarded(interaction, lambda: self._choose(interaction), "a quiz button")
+
+    async def _choose(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("Quiz")  # type: ignore[attr-defined]
+        on_choice = getattr(cog, "on_choice", None)
+        if on_choice is None:  # the quiz cog is not loaded: no quiz can be running
+            await send_ephemeral(interaction, ENDED)
+            return
+        await on_choice(interaction, self.token, self.question, self.choice)
 
 
 def choice_view(
     token: str, index: int, question: Question, *, revealed: bool = False
 ) -> discord.ui.View:
     """The buttons of a question; once revealed they are disabled and the right one is green."""
-    view = discord.ui.View(timeout=None)
+    view = ReportingView(timeout=None)  # never stopped: that would unregister the buttons
     for choice, text in enumerate(question.choices):
         style = discord.ButtonStyle.primary
         if revealed:
