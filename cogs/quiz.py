@@ -140,8 +140,10 @@ class ChannelPresenter:
         self.section_titles = section_titles
         self.settle = settle  # waits until this quiz's answers are saved
         self.messages: dict[int, discord.Message] = {}
+        self.announced = asyncio.Event()  # the first question follows the announcement
 
     async def show_question(self, session: QuizSession, index: int, question: Question) -> None:
+        await self.announced.wait()
         card = question_card(
             question, index, len(session.state.questions), session.state.time_limit
         )
@@ -229,12 +231,13 @@ class Quiz(commands.Cog):
             await ctx.send("There are no quiz questions for that section yet.", ephemeral=True)
             return
         titles = {s.id: s.title for s in library.sections.values()}
+        presenter = ChannelPresenter(ctx.channel, titles, self.settle_saves)
         session = QuizSession(
             picked,
             channel_id=ctx.channel.id,
             guild_id=ctx.guild.id if ctx.guild else None,
             starter_id=ctx.author.id,
-            presenter=ChannelPresenter(ctx.channel, titles, self.settle_saves),
+            presenter=presenter,
             time_limit=self.time_limit,
             clock=self.clock,
             pause=self.pause,
@@ -248,10 +251,13 @@ class Quiz(commands.Cog):
             return
         scope = f" on {chosen.title}" if chosen else ""
         count = len(picked)
-        await ctx.send(
-            f"Quiz{scope}: {count} question{'s' if count != 1 else ''}, "
-            f"{self.time_limit:g} s each. Everyone can answer with the buttons."
-        )
+        try:
+            await ctx.send(
+                f"Quiz{scope}: {count} question{'s' if count != 1 else ''}, "
+                f"{self.time_limit:g} s each. Everyone can answer with the buttons."
+            )
+        finally:
+            presenter.announced.set()
 
     @quiz.command(name="stop", description="Stop the quiz in this channel")
     @commands.guild_only()
