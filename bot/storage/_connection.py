@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import aiosqlite
@@ -45,6 +46,10 @@ def needs_reopen(exc: BaseException) -> bool:
 async def connect(path: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
     """Open `path` in autocommit mode (we issue BEGIN ourselves) with WAL and foreign keys."""
     try:
+        if path != MEMORY:
+            # aiosqlite leaves its thread to report a failed open after we return, which
+            # trips over a loop that has closed meanwhile; so find out here, synchronously.
+            await asyncio.to_thread(_probe, path)
         conn = await aiosqlite.connect(path, isolation_level=None)
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
@@ -61,6 +66,10 @@ async def connect(path: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
             raise StorageError(f"cannot open database {path}: {exc}") from exc
         raise
     return conn
+
+
+def _probe(path: str) -> None:
+    sqlite3.connect(path).close()
 
 
 async def _use_wal(conn: aiosqlite.Connection) -> None:

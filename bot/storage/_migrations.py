@@ -98,6 +98,9 @@ async def _v1_base_tables(conn: aiosqlite.Connection) -> None:
 
 
 async def _v2_indexes_and_daily_problem(conn: aiosqlite.Connection) -> None:
+    # No index on query_log.user_hash: hashes arrive in random order, and such an index made
+    # every logged row several times dearer to write (see benchmarks/bench_querylog.py).
+    # Only forget_user() looks rows up by it, and a table scan is fine for that rare call.
     columns = {row[1] async for row in await conn.execute("PRAGMA table_info(guild_settings)")}
     if "daily_problem" not in columns:
         await conn.execute("ALTER TABLE guild_settings ADD COLUMN daily_problem TEXT")
@@ -105,7 +108,6 @@ async def _v2_indexes_and_daily_problem(conn: aiosqlite.Connection) -> None:
         conn,
         """
         CREATE INDEX IF NOT EXISTS query_log_at ON query_log (at);
-        CREATE INDEX IF NOT EXISTS query_log_user ON query_log (user_hash);
         CREATE INDEX IF NOT EXISTS members_user ON members (user_hash);
         CREATE INDEX IF NOT EXISTS quiz_answers_user ON quiz_answers (user_hash);
         CREATE INDEX IF NOT EXISTS activity_user ON activity (user_hash);
