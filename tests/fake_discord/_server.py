@@ -24,6 +24,7 @@ from ._records import (
     Response,
     SyncRecord,
 )
+from ._rest import build_app
 from ._world import PUBLIC_THREAD, Channel, User, World, iso
 
 T = TypeVar("T")
@@ -78,8 +79,6 @@ class FakeDiscord:
         return f"ws://127.0.0.1:{self.port}/gateway/ws"
 
     async def start(self) -> None:
-        from ._rest import build_app  # the routes need this class; import late to avoid a cycle
-
         self._runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
         await self._runner.setup()
         # Bind first so the OS picks a free port we can read back without private attributes.
@@ -120,7 +119,7 @@ class FakeDiscord:
         return self.sessions[-1]
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a DISPATCH (op 0) to every identified session."""
+        """Send a DISPATCH (op 0) to the bot's session (the latest to identify)."""
         session = await self.wait_for_session()
         await session.dispatch(event, data)
 
