@@ -74,7 +74,39 @@ async def echo(interaction: discord.Interaction, text: str) -> None:
     await interaction.response.send_message(text, allowed_mentions=discord.AllowedMentions.all())
 
 
-EXTRAS = (counter, slow, private, discuss, echo)
+settings = app_commands.Group(name="settings", description="Server settings")
+notify = app_commands.Group(name="notify", description="Who hears about things", parent=settings)
+
+
+@notify.command(name="set", description="Choose a channel, a role and a person")
+async def notify_set(
+    interaction: discord.Interaction,
+    channel: discord.TextChannel,
+    role: discord.Role,
+    member: discord.Member,
+    hour: app_commands.Range[int, 0, 23] = 9,
+) -> None:
+    await interaction.response.send_message(
+        f"{channel.name} {role.name} {member.name} {hour}", ephemeral=True
+    )
+
+
+class Picker(discord.ui.View):
+    @discord.ui.select(
+        custom_id="picker",
+        options=[discord.SelectOption(label=x, value=x) for x in ("red", "blue", "green")],
+        max_values=2,
+    )
+    async def picked(self, interaction: discord.Interaction, select: discord.ui.Select) -> None:
+        await interaction.response.send_message(",".join(select.values))
+
+
+@app_commands.command(description="A select menu")
+async def choose(interaction: discord.Interaction) -> None:
+    await interaction.response.send_message("pick", view=Picker())
+
+
+EXTRAS = (counter, slow, private, discuss, echo, settings, choose)
 
 
 @pytest.fixture
@@ -105,6 +137,12 @@ async def test_bot_logs_in_identifies_and_sees_the_guild(bot: BotHarness) -> Non
     assert bot.fake.sessions[0].heartbeats >= 1  # discord.py beats once right after HELLO
 
 
+async def test_the_guild_is_there_even_when_ready_comes_first(fake_discord: FakeDiscord) -> None:
+    # With no quiet period discord.py may fire on_ready before it has parsed GUILD_CREATE.
+    async with running_bot(fake_discord, MinimalBot(guild_ready_timeout=0)) as harness:
+        assert harness.bot.get_guild(harness.world.guild_id) is not None
+
+
 async def test_a_wrong_token_is_refused(fake_discord: FakeDiscord) -> None:
     client = MinimalBot()
     with discord_endpoints(fake_discord):
@@ -128,7 +166,17 @@ async def test_commands_are_synced_globally_with_their_options(bot: BotHarness) 
     (sync,) = bot.fake.sync_requests
     assert sync.guild_id is None
     names = {c["name"] for c in sync.commands}
-    assert names == {"ping", "pick", "counter", "slow", "private", "discuss", "echo"}
+    assert names == {
+        "ping",
+        "pick",
+        "counter",
+        "slow",
+        "private",
+        "discuss",
+        "echo",
+        "settings",
+        "choose",
+    }
     (item,) = bot.fake.command("pick")["options"]
     assert item["name"] == "item" and item["autocomplete"] is True and item["required"] is True
 
@@ -185,6 +233,22 @@ async def test_thread_is_created_from_a_channel_message(bot: BotHarness) -> None
     assert post.channel_id == thread.id
     starter = bot.messages[0]
     assert starter.content == "Discussion: mandates" and starter.id == thread.id
+
+
+async def test_subcommands_and_resolved_options(bot: BotHarness) -> None:
+    options = {"channel": "study", "role": "moderator", "member": "mod", "hour": 7}
+    answer = await bot.slash("settings notify set", options)
+    assert answer.content == "study Moderator mod 7" and answer.ephemeral
+    with pytest.raises(AssertionError, match="needs a subcommand"):
+        await bot.slash("settings", {})
+    with pytest.raises(AssertionError, match=r"must be 0\.\.23"):
+        await bot.slash("settings notify set", {**options, "hour": 24})
+
+
+async def test_select_menu_values_reach_the_bot(bot: BotHarness) -> None:
+    shown = await bot.slash("choose")
+    answer = await bot.click("picker", shown, values=["red", "green"])
+    assert answer.content == "red,green"
 
 
 async def test_harness_refuses_what_a_user_could_not_send(bot: BotHarness) -> None:

@@ -56,11 +56,11 @@ class GatewaySession:
             await self.ws.send_str(json.dumps(frame))
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        data = self._as_intents_allow(event, data)
+        data = self._deliverable(event, data)
         if data is not None:
             await self.send(DISPATCH, data, event)
 
-    def _as_intents_allow(self, event: str, data: dict[str, Any]) -> dict[str, Any] | None:
+    def _deliverable(self, event: str, data: dict[str, Any]) -> dict[str, Any] | None:
         """What Discord would deliver given the identified intents (None: not delivered)."""
         if event != "MESSAGE_CREATE" or self.intents is None:
             return data

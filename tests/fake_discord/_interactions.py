@@ -157,10 +157,11 @@ class InteractionBuilder:
             low, high = option.get("min_length", 0), option.get("max_length", 6000)
             if not low <= len(value) <= high:
                 raise AssertionError(f"/{name} {option['name']}: length must be {low}..{high}")
-        elif kind == INTEGER:
-            value = int(value)
-        elif kind == NUMBER:
-            value = float(value)
+        elif kind in (INTEGER, NUMBER):
+            value = int(value) if kind == INTEGER else float(value)
+            low, high = option.get("min_value", -(2**53)), option.get("max_value", 2**53)
+            if not low <= value <= high:
+                raise AssertionError(f"/{name} {option['name']}: must be {low}..{high}")
         elif kind == BOOLEAN:
             value = bool(value)
         elif kind == USER:

@@ -24,6 +24,7 @@ from ._records import (
     Response,
     SyncRecord,
 )
+from ._rest import build_app
 from ._world import PUBLIC_THREAD, Channel, User, World, iso
 
 T = TypeVar("T")
@@ -78,8 +79,6 @@ class FakeDiscord:
         return f"ws://127.0.0.1:{self.port}/gateway/ws"
 
     async def start(self) -> None:
-        from ._rest import build_app  # the routes need this class; import late to avoid a cycle
-
         self._runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
         await self._runner.setup()
         # Bind first so the OS picks a free port we can read back without private attributes.
@@ -120,7 +119,7 @@ class FakeDiscord:
         return self.sessions[-1]
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a DISPATCH (op 0) to every identified session."""
+        """Send a DISPATCH (op 0) to the bot's session (the latest to identify)."""
         session = await self.wait_for_session()
         await session.dispatch(event, data)
 
@@ -228,6 +227,15 @@ class FakeDiscord:
         synced = {scope: [c["name"] for c in cs] for scope, cs in self.commands.items()}
         raise AssertionError(f"/{name} was never synced; synced commands: {synced}")
 
+    def forget_history(self) -> None:
+        """Drop recorded interactions and messages (a long benchmark would hoard them all,
+        and a growing heap slows every garbage collection, so every later request)."""
+        self.interactions.clear()
+        self.interactions_by_token.clear()
+        self.responses.clear()
+        self.message_store.clear()
+        self.message_log = MessageLog()
+
     # -- state changes used by the REST routes -------------------------------------------------
 
     def new_message(
@@ -277,13 +285,15 @@ class FakeDiscord:
         message["edited_timestamp"] = iso()
         record = self.message_log.by_id.get(message_id)
         if record is not None:
-            record.edits.append(copy.deepcopy(message))
+            record.edits.append(dict(message))
         return message
 
     def snapshot(self, message_id: int | None) -> dict[str, Any] | None:
+        """The message as it is now. A shallow copy is enough: every change to a stored
+        message replaces top-level values and never mutates nested ones."""
         if message_id is None or message_id not in self.message_store:
             return None
-        return copy.deepcopy(self.message_store[message_id])
+        return dict(self.message_store[message_id])
 
     def add_response(self, response: Response) -> None:
         self.responses.append(response)

@@ -214,6 +214,13 @@ class World:
             self.channels[name] = Channel(ids.next(), name, self.guild_id, position=position)
         self._channels_by_id: dict[int, Channel] = {c.id: c for c in self.channels.values()}
 
+    def add_user(self, name: str, *, role_ids: list[int] | None = None) -> User:
+        """Another guild member (not in GUILD_CREATE for bots without the members intent)."""
+        user = User(self.ids.next(), name, global_name=name.title())
+        self.users[name] = user
+        self.members[user.id] = Member(user, list(role_ids or []))
+        return user
+
     # -- lookups -----------------------------------------------------------------------------
 
     def channel(self, channel_id: int) -> Channel | None:

@@ -89,9 +89,12 @@ class BotHarness:
                 f"the bot was not ready within {START_TIMEOUT}s\n{self.fake.diagnostics()}"
             )
         if self.bot.get_guild(self.world.guild_id) is None:
-            # on_ready can precede the guild when the client's guild_ready_timeout is short.
+            # on_ready can precede the guild when the client's guild_ready_timeout is short;
+            # GUILD_CREATE (unavailable: false) then arrives as "guild_available".
             await self.bot.wait_for(
-                "guild_join", check=lambda g: g.id == self.world.guild_id, timeout=START_TIMEOUT
+                "guild_available",
+                check=lambda g: g.id == self.world.guild_id,
+                timeout=START_TIMEOUT,
             )
 
     async def stop(self) -> None:

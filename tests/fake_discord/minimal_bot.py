@@ -15,7 +15,7 @@ CHOICES = [app_commands.Choice(name=f"choice {i}", value=f"value-{i}") for i in 
 
 
 class MinimalBot(commands.Bot):
-    def __init__(self, *, message_content: bool = True) -> None:
+    def __init__(self, *, message_content: bool = True, guild_ready_timeout: float = 0.1) -> None:
         intents = discord.Intents.default()
         intents.message_content = message_content
         super().__init__(
@@ -23,7 +23,7 @@ class MinimalBot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             # The fake sends GUILD_CREATE right after READY: no need to wait 2 s for stragglers.
-            guild_ready_timeout=0.1,
+            guild_ready_timeout=guild_ready_timeout,
             help_command=None,
         )
         self.tree.add_command(ping)
