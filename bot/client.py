@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import discord
-import yarl
 from discord import app_commands
 from discord.ext import commands, tasks
 
@@ -48,11 +47,13 @@ FLUSH_WAIT_SECONDS = 5.0  # at shutdown; Storage.close() waits again for what is
 
 
 def build_intents(prefix: str) -> discord.Intents:
-    """Only what the bot uses: guilds for slash commands, messages only for prefix commands."""
+    """Only what the bot uses: guilds for slash commands; server messages (not privileged) so
+    posts in discussion threads count towards study streaks; message content only for prefix
+    commands."""
     intents = discord.Intents.none()
     intents.guilds = True
+    intents.guild_messages = True
     if prefix:
-        intents.guild_messages = True
         intents.dm_messages = True
         intents.message_content = True  # privileged: only asked for when a prefix is set
     return intents
@@ -77,10 +78,8 @@ class PeacebotBot(commands.Bot):
     """peacebot on Discord.
 
     `storage` belongs to the caller, who closes it after the bot has closed (the bot flushes
-    it when closing). `library` defaults to the content in `config.content_dir`. Tests and
-    benchmarks may pass `api_base` (e.g. `http://127.0.0.1:8080/api/v10`) and `gateway_url`
-    (e.g. `ws://127.0.0.1:8080/gateway`) to talk to a local fake Discord, `extensions` to load
-    another set of cogs, and `sync_commands=False`.
+    it when closing). `library` defaults to the content in `config.content_dir`. Tests may
+    pass `extensions` to load another set of cogs, and `sync_commands=False`.
     """
 
     def __init__(
@@ -89,20 +88,11 @@ class PeacebotBot(commands.Bot):
         *,
         storage: Storage,
         library: Library | None = None,
-        api_base: str | None = None,
-        gateway_url: str | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         sync_commands: bool = True,
         heartbeat_path: Path | None = None,
         **options: Any,
     ) -> None:
-        # discord.py builds every REST URL from `Route.BASE`, and a client without shards opens
-        # the gateway at `DiscordWebSocket.DEFAULT_GATEWAY`; both are public class attributes,
-        # so setting them affects every client in this process.
-        if api_base is not None:
-            discord.http.Route.BASE = api_base.rstrip("/")
-        if gateway_url is not None:
-            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
         prefix = config.prefix
         super().__init__(
             command_prefix=commands.when_mentioned_or(prefix)
@@ -269,3 +259,57 @@ def close_on_signals(bot: PeacebotBot) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(sig, request_close)
+
+
+class StartupError(Exception):
+    """Discord would not let the bot in; the message says what to do about it."""
+
+
+class RedactToken(logging.Filter):
+    """Replace the token wherever it would appear in a log line, whoever logs it."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "[token]"), None
+        return True
+
+
+def setup_logging(level: int, token: str) -> None:
+    discord.utils.setup_logging(level=level, root=True)
+    redact = RedactToken(token)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+
+def serve(config: Config, library: Library, heartbeat_path: Path | None = None) -> None:
+    """Run the bot until SIGINT/SIGTERM; raise `StartupError` when Discord refuses it."""
+    assert config.token is not None
+
+    async def main() -> None:
+        storage = await open_storage(config.db_path)
+        try:
+            bot = PeacebotBot(
+                config, storage=storage, library=library, heartbeat_path=heartbeat_path
+            )
+            async with bot:
+                close_on_signals(bot)
+                await bot.start(config.token)
+        finally:
+            await storage.close()  # writes every query-log row still queued
+
+    try:
+        asyncio.run(main())
+    except discord.LoginFailure as exc:
+        raise StartupError(
+            "Discord rejected DISCORD_TOKEN; copy the token again from the Developer Portal"
+        ) from exc
+    except discord.PrivilegedIntentsRequired as exc:
+        raise StartupError(
+            "Discord refused the message content intent; enable it for the bot in the Developer "
+            "Portal, or set PEACEBOT_PREFIX= (empty) to turn prefix commands off"
+        ) from exc

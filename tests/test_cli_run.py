@@ -19,8 +19,7 @@ import discord
 import pytest
 
 from bot.cli import main
-from bot.cli._run import RedactToken
-from bot.client import PeacebotBot, close_on_signals
+from bot.client import PeacebotBot, RedactToken, close_on_signals
 from bot.config import Config
 from bot.content import Library
 from bot.storage import Storage
