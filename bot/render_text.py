@@ -17,7 +17,7 @@ _WIDTH = 88
 
 
 def render_text(answer: Answer) -> str:
-    blocks = [_card(card) for card in answer.pages]
+    blocks = [render_card(card) for card in answer.pages]
     if answer.suggestions:
         blocks.append("Did you mean: " + " | ".join(link.label for link in answer.suggestions))
     if answer.related:
@@ -25,7 +25,7 @@ def render_text(answer: Answer) -> str:
     return "\n\n".join(blocks)
 
 
-def _card(card: Card) -> str:
+def render_card(card: Card) -> str:
     lines = [_plain(card.title), "=" * min(len(card.title), _WIDTH)]
     lines += [_wrap(line) for line in _plain(card.description).splitlines()]
     for field in card.fields:

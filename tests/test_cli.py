@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from bot.cli._console import Console
 from tests.conftest import TEST_LIBRARY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,21 +80,45 @@ def test_lookup_bad_arguments_are_one_line():
     assert "Traceback" not in result.stderr
 
 
-def test_console_answers_piped_commands():
-    script = (
-        "define roe\nsection case studies\nsearch liberia\nfact\nquiz\n1\nprompt\nabout\nhelp\n"
-    )
-    result = peacebot("console", "--seed", "7", stdin=script)
+def test_console_answers_piped_commands_and_logs_them(tmp_path):
+    commands = ["define roe", "section case studies", "search liberia", "fact"]
+    quiz = ["quiz 2 international law", "A", "2"]
+    script = "\n".join([*commands, *quiz, "discuss", "about", "help", "rules of engagment"])
+    db = tmp_path / "console.sqlite3"
+    result = peacebot("console", "--seed", "7", "--db", str(db), stdin=script + "\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Rules of engagement" in out
     assert "Successes and Case Studies" in out
     assert "Search: liberia" in out
     assert "Did you know?" in out
-    assert "Your answer (number):" in out and ("Correct!" in out or "Not quite" in out)
-    assert "Discuss (" in out
+    assert "Question 1/2" in out and "Question 2/2" in out
+    assert "Quiz results" in out and "/2 right" in out
+    assert "Discussion" in out
     assert "About peacebot" in out
     assert "define <term>" in out
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT command, query, matched_id FROM query_log ORDER BY rowid"
+        ).fetchall()
+    assert rows == [
+        ("console:define", "roe", "roe"),
+        ("console:section", "case studies", "successes-case-studies"),
+        ("console:search", "liberia", rows[2][2]),
+        ("console:lookup", "rules of engagment", "roe"),
+    ]
+
+
+def test_console_quiz_takes_answers_and_can_be_stopped(library):
+    console = Console(library, random.Random(1))
+    first = console.handle("quiz 3")
+    assert "Question 1/3" in first and console.prompt == "answer> "
+    assert "Answer with one of" in console.handle("Z")
+    assert "Question 2/3" in console.handle("b")
+    stopped = console.handle("stop")
+    assert "Quiz results" in stopped and "stopped early" in stopped
+    assert console.prompt == "peacebot> "
+    assert "Rules of engagement" in console.handle("define roe")
 
 
 def test_console_survives_hostile_input():
@@ -104,7 +131,7 @@ def test_console_survives_hostile_input():
         "quiz nowhere-zz",
         "define \u202e",
     ]
-    result = peacebot("console", stdin="\n".join(hostile) + "\n")
+    result = peacebot("console", "--db", "none", stdin="\n".join(hostile) + "\n")
     assert result.returncode == 0
     assert "Traceback" not in result.stderr
     assert "Usage: define" in result.stdout

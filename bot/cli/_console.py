@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import random
 import sys
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
 
-from bot.answers import Librarian
+from bot.answers import Answer, Librarian
 from bot.cli._content import load_or_report
+from bot.config import ConfigError, load_config
 from bot.content import Library
-from bot.lookup import Outcome
-from bot.render_text import render_text
+from bot.quiz import MAX_QUESTIONS, AnswerStatus, MonotonicClock, QuizState, pick_questions
+from bot.render_text import render_card, render_text
+from bot.storage import QueryRecord, Storage
+from bot.study_cards import pick_prompt, prompt_card, question_card, reveal_card, scoreboard_card
 from bot.text import clean
 
 HELP = """Commands (the same as on Discord):
-  define <term>      a glossary definition          e.g. define roe
-  section <name>     a section summary              e.g. section case studies
-  search <question>  full-text search               e.g. search what happened in liberia
-  fact [section]     a random fact
-  quiz [section]     one quiz question; answer with its number
-  prompt [section]   a discussion prompt
-  about              what the library holds
-  help               this list
-  quit               leave (or Ctrl-D)
+  define <term>        a glossary definition          e.g. define roe
+  section <name>       a section summary              e.g. section case studies
+  search <question>    full-text search               e.g. search what happened in liberia
+  fact [section]       a random fact
+  quiz [n] [section]   n questions (default 3); answer with a letter or number, 'stop' to end
+  discuss [section]    a discussion prompt
+  about                what the library holds
+  help                 this list
+  quit                 leave (or Ctrl-D)
 Anything else is looked up by name, then searched."""
+
+CONSOLE_USER = 0  # the one player of a console quiz
+Logger = Callable[[str, str, Answer | None, float], None]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     console.add_argument("--content", type=Path, help="content directory (default: bundled)")
     console.add_argument("--seed", type=int, help="random seed for facts and quizzes")
+    console.add_argument(
+        "--db", help="database for the query log (default: PEACEBOT_DB); 'none' logs nothing"
+    )
     console.set_defaults(handler=run_console)
 
 
@@ -45,59 +56,125 @@ def run_console(args: argparse.Namespace) -> int:
     library = load_or_report(args.content)
     if library is None:
         return 1
+    try:
+        db = args.db or load_config().db_path
+    except ConfigError as exc:
+        print(f"peacebot: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_serve(library, args.seed, None if db == "none" else db))
+
+
+async def _serve(library: Library, seed: int | None, db: str | None) -> int:
+    storage = None
+    if db is not None:
+        try:
+            storage = await Storage.open(db)
+        except Exception as exc:  # the console answers even when the log cannot be written
+            print(f"peacebot: not logging queries ({exc})", file=sys.stderr)
+
+    def log(command: str, query: str, answer: Answer | None, started: float) -> None:
+        if storage is not None:
+            storage.log(
+                QueryRecord(
+                    guild_id=None, channel_id=None, user_id=None, command=f"console:{command}",
+                    query=query, matched_id=answer.entry_id if answer else None,
+                    outcome=str(answer.outcome) if answer else "none",
+                    score=answer.score if answer else None, failed=False,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                )
+            )  # fmt: skip
+
+    console = Console(library, random.Random(seed), log)
     interactive = sys.stdin.isatty()
-    session = Console(library, random.Random(args.seed), sys.stdout)
     if interactive:
         print(f"peacebot console: {sum(library.counts().values())} entries. Type 'help'.")
-    lines = _prompted_lines() if interactive else (line.rstrip("\n") for line in sys.stdin)
-    session.run(lines)
+    loop = asyncio.get_running_loop()
+    try:
+        while True:  # reading in a thread keeps the query-log writer running meanwhile
+            line = await loop.run_in_executor(None, _read_line, interactive, console.prompt)
+            if line is None:
+                break
+            reply = console.handle(line)
+            if reply is None:
+                break
+            if reply:
+                print(reply, end="\n\n", flush=True)
+    finally:
+        if storage is not None:
+            await storage.close()
     return 0
 
 
-def _prompted_lines() -> Iterator[str]:
-    while True:
-        try:
-            yield input("peacebot> ")
-        except EOFError:
-            print()
-            return
+def _read_line(interactive: bool, prompt: str) -> str | None:
+    try:
+        if interactive:
+            return input(prompt)
+        line = sys.stdin.readline()
+        return line.rstrip("\n") if line else None
+    except EOFError:
+        return None
 
 
 class Console:
-    """Reads commands from any line source, so tests drive it exactly as a user would."""
+    """One conversation: `handle` takes a line and returns the reply (None means quit).
 
-    def __init__(self, library: Library, rng: random.Random, out: TextIO) -> None:
+    A quiz in progress takes the next lines as its answers, as the buttons do on Discord.
+    """
+
+    def __init__(self, library: Library, rng: random.Random, log: Logger | None = None) -> None:
         self.library = library
         self.librarian = Librarian(library)
         self.rng = rng
-        self.out = out
-        self.commands: dict[str, Callable[[str, Iterator[str]], str]] = {
-            "define": lambda q, _: render_text(self.librarian.define(q)),
-            "section": lambda q, _: render_text(self.librarian.section(q)),
-            "search": lambda q, _: render_text(self.librarian.search(q)),
+        self.log = log or (lambda *_: None)
+        self.quiz: QuizState | None = None
+        self.commands: dict[str, Callable[[str], str]] = {
+            "define": lambda q: self._lookup("define", q, self.librarian.define),
+            "section": lambda q: self._lookup("section", q, self.librarian.section),
+            "search": lambda q: self._lookup("search", q, self.librarian.search),
             "fact": self._fact,
-            "quiz": self._quiz,
-            "prompt": self._prompt,
-            "about": lambda _q, _l: render_text(self.librarian.about()),
-            "help": lambda _q, _l: HELP,
+            "quiz": self._start_quiz,
+            "discuss": self._discuss,
+            "prompt": self._discuss,
+            "about": lambda _: render_text(self.librarian.about()),
+            "help": lambda _: HELP,
         }
 
-    def run(self, lines: Iterator[str]) -> None:
+    @property
+    def prompt(self) -> str:
+        return "answer> " if self.quiz else "peacebot> "
+
+    def run(self, lines: Iterable[str]) -> list[str]:
+        """Every reply to `lines`, stopping at `quit`: the console without a terminal."""
+        replies = []
         for line in lines:
-            text = clean(line, 2000)
-            if not text:
-                continue
-            word, _, rest = text.partition(" ")
-            if word.lower() in {"quit", "exit"}:
-                return
-            handler = self.commands.get(word.lower().lstrip("/!"))
-            if handler is None:
-                reply = render_text(self.librarian.lookup(text))
-            elif word.lower() in {"define", "section", "search"} and not rest:
-                reply = f"Usage: {word.lower()} <what to look up>"
-            else:
-                reply = handler(rest, lines)
-            print(reply, file=self.out, end="\n\n", flush=True)
+            reply = self.handle(line)
+            if reply is None:
+                break
+            replies.append(reply)
+        return replies
+
+    def handle(self, line: str) -> str | None:
+        text = clean(line, 2000)
+        if self.quiz is not None:
+            return self._answer_quiz(text)
+        if not text:
+            return ""
+        word, _, rest = text.partition(" ")
+        command = word.lower().lstrip("/!")
+        if command in {"quit", "exit"}:
+            return None
+        handler = self.commands.get(command)
+        if handler is None:
+            return self._lookup("lookup", text, self.librarian.lookup)
+        if command in {"define", "section", "search"} and not rest:
+            return f"Usage: {command} <what to look up>"
+        return handler(rest)
+
+    def _lookup(self, command: str, query: str, ask: Callable[[str], Answer]) -> str:
+        started = time.perf_counter()
+        answer = ask(query)
+        self.log(command, query, answer, started)
+        return render_text(answer)
 
     def _section_id(self, query: str) -> tuple[str | None, str | None]:
         """A section id for an optional section argument, or an error message."""
@@ -105,49 +182,77 @@ class Console:
             return None, None
         best = self.librarian.engine.resolve(query, kinds={"section"}).best
         if best is None:
-            return None, f"No section matches {clean(query, 100)!r}. Try 'section <name>'."
+            return None, f"No section matches “{clean(query, 100)}”. Try 'section <name>'."
         return best.entry.id, None
 
-    def _fact(self, query: str, _lines: Iterator[str]) -> str:
+    def _fact(self, query: str) -> str:
         section, error = self._section_id(query)
         return error or render_text(self.librarian.fact(section, self.rng))
 
-    def _prompt(self, query: str, _lines: Iterator[str]) -> str:
+    def _discuss(self, query: str) -> str:
         section, error = self._section_id(query)
         if error:
             return error
-        prompts = self.library.in_section(self.library.prompts, section)
-        if not prompts:
-            return "No discussion prompts for that section."
-        prompt = self.rng.choice(prompts)
-        title = self.library.sections[prompt.section].title
-        return f"Discuss ({title}):\n{prompt.prompt}"
+        prompt = pick_prompt(self.library, section, self.rng)
+        if prompt is None:
+            return "There are no discussion prompts."
+        return render_card(prompt_card(self.library, prompt, note="Talk it over with your group."))
 
-    def _quiz(self, query: str, lines: Iterator[str]) -> str:
-        section, error = self._section_id(query)
+    # -- quiz ----------------------------------------------------------------------------
+    def _start_quiz(self, query: str) -> str:
+        count, _, rest = query.partition(" ")
+        if not count.isdigit():
+            count, rest = "3", query
+        section, error = self._section_id(rest.strip())
         if error:
             return error
-        questions = self.library.in_section(self.library.quiz, section)
-        if not questions:
-            return "No quiz questions for that section."
-        question = self.rng.choice(questions)
-        choices = "\n".join(f"  {i}. {c}" for i, c in enumerate(question.choices, 1))
-        print(f"{question.question}\n{choices}\nYour answer (number):", file=self.out, flush=True)
-        reply = clean(next(lines, ""), 80)
-        chosen = _choice_index(reply, question.choices)
-        verdict = (
-            "Correct!"
-            if chosen == question.answer_index
-            else f"Not quite: the answer is {question.answer_index + 1}. {question.answer}."
+        questions = pick_questions(
+            list(self.library.quiz.values()), min(int(count), MAX_QUESTIONS), self.rng, section
         )
-        return f"{verdict}\n{question.explanation}"
+        # The console waits for its one player, so the time limit never runs out.
+        self.quiz = QuizState(questions, time_limit=10**9, clock=MonotonicClock())
+        return self._ask(0)
+
+    def _ask(self, index: int) -> str:
+        assert self.quiz is not None
+        question = self.quiz.open(index)
+        self.quiz.start_timer()
+        card = question_card(question, index, len(self.quiz.questions), seconds=0)
+        return (
+            render_card(dataclasses.replace(card, footer=None))
+            + "\n\nYour answer (A, B, … or 1, 2, …; 'stop' ends the quiz):"
+        )
+
+    def _answer_quiz(self, text: str) -> str:
+        quiz = self.quiz
+        assert quiz is not None and quiz.current is not None
+        if text.lower() in {"stop", "quit", "exit"}:
+            return self._finish(stopped=True)
+        choice = _choice_index(text, quiz.current.choices)
+        result = quiz.answer(CONSOLE_USER, "you", quiz.index, -1 if choice is None else choice)
+        if result.status is not AnswerStatus.ACCEPTED:
+            letters = "ABCDE"[: len(quiz.current.choices)]
+            return f"Answer with one of {', '.join(letters)} (or its number), or 'stop'."
+        verdict = "Correct!" if result.correct else "Not quite."
+        reply = f"{verdict}\n\n{render_card(reveal_card(quiz.close()))}"
+        if quiz.index + 1 < len(quiz.questions):
+            return f"{reply}\n\n{self._ask(quiz.index + 1)}"
+        return f"{reply}\n\n{self._finish(stopped=False)}"
+
+    def _finish(self, stopped: bool) -> str:
+        assert self.quiz is not None
+        if stopped and self.quiz.current is not None:
+            self.quiz.close()
+        board = self.quiz.scoreboard(stopped_by=CONSOLE_USER if stopped else None)
+        self.quiz = None
+        return render_card(scoreboard_card(board))
 
 
 def _choice_index(reply: str, choices: tuple[str, ...]) -> int | None:
+    reply = reply.strip().rstrip(".)").casefold()
     if reply.isdigit() and 1 <= int(reply) <= len(choices):
         return int(reply) - 1
+    if len(reply) == 1 and "a" <= reply <= "e" and ord(reply) - ord("a") < len(choices):
+        return ord(reply) - ord("a")
     folded = [c.casefold() for c in choices]
-    return folded.index(reply.casefold()) if reply.casefold() in folded else None
-
-
-__all__ = ["Console", "Outcome"]
+    return folded.index(reply) if reply in folded else None
