@@ -5,6 +5,7 @@ Every `Card` already fits Discord's embed limits, so neither renderer has to cut
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from bot.text import clean, neutralise, normalise, truncate
 # Discord's embed limits.
 TITLE_MAX, DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX = 256, 4096, 256, 1024
 FIELDS_MAX, EMBED_MAX, FOOTER_MAX, LABEL_MAX = 25, 6000, 2048, 80
+ANSWER_CACHE = 2048  # answers kept per command
 PAGE_TARGET = 1800  # a page a reader can take in at once; far below the hard limits
 
 COLOURS = {"term": 0x3B82F6, "section": 0x10B981, "fact": 0xF59E0B, "search": 0x8B5CF6,
@@ -77,6 +79,10 @@ class Librarian:
     def __init__(self, library: Library, engine: LookupEngine | None = None) -> None:
         self.library = library
         self.engine = engine or LookupEngine(library)
+        # A library never changes (a reload builds a new Librarian), so an answer to the same
+        # words is the same answer: study groups ask for the same few terms all day.
+        for name in ("define", "section", "lookup", "search", "open"):
+            setattr(self, name, functools.lru_cache(maxsize=ANSWER_CACHE)(getattr(self, name)))
 
     # -- lookups -------------------------------------------------------------------------
     def define(self, query: str) -> Answer:
