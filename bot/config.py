@@ -8,6 +8,8 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
+# The repository's content/ (an editable install, or running from a checkout); the Docker image
+# sets PEACEBOT_CONTENT instead.
 BUNDLED_CONTENT = Path(__file__).resolve().parent.parent / "content"
 
 
