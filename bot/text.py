@@ -44,6 +44,8 @@ def truncate(text: str, limit: int) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and typographic variants: the comparison form of a string."""
+    if text.isascii():  # the common case has no accents to strip
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
