@@ -8,8 +8,14 @@ synchronous=NORMAL, the connection settings `Storage` uses):
 - sustained insert rate: a producer logs rows as fast as it can, yielding to the loop every
   100 rows (like a bot serving requests), until every row is committed;
 - the longest event-loop stall while a burst of 10,000 lookups is logged: a ticker task asks to
-  wake every 1 ms and records how late each wake-up is. The burst arrives as 100 lookups per
-  loop iteration. A "no logging" row shows the stall the burst itself causes.
+  wake every 1 ms and records how late each wake-up is (asyncio rounds timer waits up to whole
+  milliseconds, so about 1 ms of lateness is the yardstick itself). The burst arrives as 10
+  lookups per loop iteration. Two reference rows: "queue only" calls `Storage.log()` with the
+  writer idle (the cost of log() itself), "no logging" is the burst alone.
+
+On a machine shared with other jobs the OS sometimes takes the CPU away from the loop for a
+few milliseconds; a second stall column leaves out the ticks where that happened (counted with
+getrusage(RUSAGE_THREAD).ru_nivcsw), which is the stall this process causes itself.
 
 Prints a markdown table. Targets (issue 4): >= 50,000 rows/s and <= 5 ms stall.
 """
@@ -27,7 +33,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import resource
+
+    _RUSAGE_THREAD: int | None = resource.RUSAGE_THREAD  # Linux
+except (ImportError, AttributeError):
+    _RUSAGE_THREAD = None
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -37,7 +51,7 @@ from bot.storage._migrations import migrate
 from bot.storage._querylog import INSERT, build_row
 
 BURST = 10_000
-PER_ITERATION = 100  # lookups handled per loop iteration during a burst
+PER_ITERATION = 10  # lookups handled per loop iteration during a burst
 TICK = 0.001
 
 
@@ -56,21 +70,40 @@ def record(i: int) -> QueryRecord:
     )
 
 
+def _preemptions() -> int:
+    """Times the OS took the CPU away from this thread (involuntary context switches)."""
+    if _RUSAGE_THREAD is None:
+        return 0
+    return resource.getrusage(_RUSAGE_THREAD).ru_nivcsw
+
+
 class Ticker:
-    """Wakes every TICK seconds and keeps the worst lateness: the longest the loop was busy."""
+    """Wakes every TICK seconds and keeps the worst lateness: the longest the loop was busy.
+
+    On a machine shared with other work the OS may also pause the loop's thread to run
+    something else; `worst_own` is the worst lateness of the ticks during which that did not
+    happen, i.e. the stalls this process caused itself (its own code, or waiting for the GIL).
+    """
 
     def __init__(self) -> None:
-        self.worst = 0.0
-        self.lates: list[float] = []
+        self.reset()
         self._task: asyncio.Task[None] | None = None
+
+    def reset(self) -> None:
+        self.worst = 0.0
+        self.worst_own = 0.0
+        self.preempted_ticks = 0
 
     async def _run(self) -> None:
         while True:
-            asked = time.perf_counter()
+            asked, switches = time.perf_counter(), _preemptions()
             await asyncio.sleep(TICK)
             late = time.perf_counter() - asked - TICK
-            self.lates.append(late)
             self.worst = max(self.worst, late)
+            if _preemptions() == switches:
+                self.worst_own = max(self.worst_own, late)
+            else:
+                self.preempted_ticks += 1
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -138,6 +171,15 @@ class Naive:
         await self.conn.close()
 
 
+class QueueOnly(Batched):
+    name = "queue only: `Storage.log()` with the writer idle"
+
+    async def start(self) -> None:
+        self.storage = await Storage.open(
+            self.path, log_interval=3600, log_batch_size=10**6, log_cap=10**6
+        )
+
+
 class NoLogging:
     name = "no logging (the burst alone)"
 
@@ -178,13 +220,13 @@ async def sustained_rate(make: Callable[[Path], object], directory: Path, rows: 
     return rows / elapsed
 
 
-async def burst_stall(make: Callable[[Path], object], directory: Path, run: int):
+async def burst_stall(make: Callable[[Path], object], directory: Path, run: int) -> Burst:
     writer = make(directory / f"burst-{make.__name__}-{run}.sqlite3")
     await writer.start()
     ticker = Ticker()
     ticker.start()
     await asyncio.sleep(0.05)  # settle
-    ticker.worst = 0.0
+    ticker.reset()
     began = time.perf_counter()
     await produce(writer, BURST, PER_ITERATION)
     answered = time.perf_counter() - began  # every lookup has been handled (and logged/queued)
@@ -193,7 +235,16 @@ async def burst_stall(make: Callable[[Path], object], directory: Path, run: int)
     await asyncio.sleep(0.01)
     await ticker.stop()
     await writer.close()
-    return ticker.worst, answered, durable
+    return Burst(ticker.worst, ticker.worst_own, ticker.preempted_ticks, answered, durable)
+
+
+@dataclass
+class Burst:
+    worst: float
+    worst_own: float
+    preempted_ticks: int
+    answered: float
+    durable: float
 
 
 async def log_call_cost(directory: Path) -> float:
@@ -211,38 +262,43 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="peacebot-bench-") as tmp:
         directory = Path(tmp)
         results = []
-        for make, rows in ((Batched, args.rows), (Naive, args.naive_rows), (NoLogging, 0)):
+        plan = ((Batched, args.rows), (Naive, args.naive_rows), (QueueOnly, 0), (NoLogging, 0))
+        for make, rows in plan:
             rate = await sustained_rate(make, directory, rows) if rows else None
-            stalls, answered, durable = [], [], []
-            for run in range(args.bursts):
-                worst, done, written = await burst_stall(make, directory, run)
-                stalls.append(worst)
-                answered.append(done)
-                durable.append(written)
-            results.append((make.name, rows, rate, stalls, answered, durable))
+            bursts = [await burst_stall(make, directory, run) for run in range(args.bursts)]
+            results.append((make.name, rows, rate, bursts))
         cost = await log_call_cost(directory)
+
+    def ms(values: list[float]) -> str:
+        return f"{max(values) * 1000:.2f} / {statistics.median(values) * 1000:.2f}"
 
     print(
         f"peacebot query-log benchmark · Python {platform.python_version()} · "
-        f"SQLite {sqlite3.sqlite_version} · {os.cpu_count()} CPUs · {platform.machine()}\n"
+        f"SQLite {sqlite3.sqlite_version} · {os.cpu_count()} CPUs · {platform.machine()} · "
+        f"load average {os.getloadavg()[0]:.2f}\n"
     )
     print(
-        f"| writer | insert rate (rows/s) | longest loop stall, 10k burst (ms) "
-        f"worst / median of {args.bursts} | burst handled (ms) | burst on disk (ms) |"
+        "| writer | insert rate (rows/s) | longest loop stall in a 10k burst, ms: worst / "
+        f"median of {args.bursts} bursts | same, ticks the OS did not preempt | "
+        "burst handled (ms) | burst on disk (ms) |"
     )
-    print("|---|---:|---:|---:|---:|")
-    for name, rows, rate, stalls, answered, durable in results:
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, rows, rate, bursts in results:
         rate_text = f"{rate:,.0f} ({rows:,} rows)" if rate else "-"
         print(
-            f"| {name} | {rate_text} | {max(stalls) * 1000:.2f} / "
-            f"{statistics.median(stalls) * 1000:.2f} | {statistics.median(answered) * 1000:.0f} | "
-            f"{statistics.median(durable) * 1000:.0f} |"
+            f"| {name} | {rate_text} | {ms([b.worst for b in bursts])} | "
+            f"{ms([b.worst_own for b in bursts])} | "
+            f"{statistics.median(b.answered for b in bursts) * 1000:.0f} | "
+            f"{statistics.median(b.durable for b in bursts) * 1000:.0f} |"
         )
     print(f"\n`Storage.log()` costs {cost * 1e6:.1f} µs per call (100,000 calls in a row).")
-    batched = results[0]
+    batched_rate, batched_bursts = results[0][2], results[0][3]
+    worst = max(b.worst for b in batched_bursts)
+    worst_own = max(b.worst_own for b in batched_bursts)
     print(
-        f"Targets: rate >= 50,000 rows/s: {'met' if batched[2] >= 50_000 else 'MISSED'}; "
-        f"stall <= 5 ms: {'met' if max(batched[3]) <= 0.005 else 'MISSED'}."
+        f"Targets: rate >= 50,000 rows/s: {'met' if batched_rate >= 50_000 else 'MISSED'}; "
+        f"stall <= 5 ms: {'met' if worst <= 0.005 else 'MISSED'} "
+        f"(not counting OS preemption: {'met' if worst_own <= 0.005 else 'MISSED'})."
     )
 
 
