@@ -1,16 +1,258 @@
-"""Placeholder: filled in by its own issue."""
+"""`peacebot console`: the bot's commands as plain text, offline, with no token."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
+import random
 import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from bot.answers import Answer, Librarian
+from bot.cli._content import load_or_report
+from bot.config import ConfigError, load_config
+from bot.content import Library
+from bot.quiz import MAX_QUESTIONS, AnswerStatus, MonotonicClock, QuizState, pick_questions
+from bot.render_text import render_card, render_text
+from bot.storage import QueryRecord, Storage
+from bot.study_cards import pick_prompt, prompt_card, question_card, reveal_card, scoreboard_card
+from bot.text import clean
+
+HELP = """Commands (the same as on Discord):
+  define <term>        a glossary definition          e.g. define roe
+  section <name>       a section summary              e.g. section case studies
+  search <question>    full-text search               e.g. search what happened in liberia
+  fact [section]       a random fact
+  quiz [n] [section]   n questions (default 3); answer with a letter or number, 'stop' to end
+  discuss [section]    a discussion prompt
+  about                what the library holds
+  help                 this list
+  quit                 leave (or Ctrl-D)
+Anything else is looked up by name, then searched."""
+
+CONSOLE_USER = 0  # the one player of a console quiz
+Logger = Callable[[str, str, Answer | None, float], None]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("console", help="not available yet")
-    parser.set_defaults(handler=_handler)
+    console = sub.add_parser(
+        "console",
+        help="try every command offline, without a token",
+        description="An interactive prompt that answers the bot's commands as plain text. "
+        "Reads commands from stdin when it is not a terminal: echo 'define roe' | peacebot console",
+    )
+    console.add_argument("--content", type=Path, help="content directory (default: bundled)")
+    console.add_argument("--seed", type=int, help="random seed for facts and quizzes")
+    console.add_argument(
+        "--db", help="database for the query log (default: PEACEBOT_DB); 'none' logs nothing"
+    )
+    console.set_defaults(handler=run_console)
 
 
-def _handler(args: argparse.Namespace) -> int:
-    print("peacebot: this command is not available yet", file=sys.stderr)
-    return 2
+def run_console(args: argparse.Namespace) -> int:
+    library = load_or_report(args.content)
+    if library is None:
+        return 1
+    try:
+        db = args.db or load_config().db_path
+    except ConfigError as exc:
+        print(f"peacebot: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_serve(library, args.seed, None if db == "none" else db))
+
+
+async def _serve(library: Library, seed: int | None, db: str | None) -> int:
+    storage = None
+    if db is not None:
+        try:
+            storage = await Storage.open(db)
+        except Exception as exc:  # the console answers even when the log cannot be written
+            print(f"peacebot: not logging queries ({exc})", file=sys.stderr)
+
+    def log(command: str, query: str, answer: Answer | None, started: float) -> None:
+        if storage is not None:
+            storage.log(
+                QueryRecord(
+                    guild_id=None, channel_id=None, user_id=None, command=f"console:{command}",
+                    query=query, matched_id=answer.entry_id if answer else None,
+                    outcome=str(answer.outcome) if answer else "none",
+                    score=answer.score if answer else None, failed=False,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                )
+            )  # fmt: skip
+
+    console = Console(library, random.Random(seed), log)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"peacebot console: {sum(library.counts().values())} entries. Type 'help'.")
+    loop = asyncio.get_running_loop()
+    try:
+        while True:  # reading in a thread keeps the query-log writer running meanwhile
+            line = await loop.run_in_executor(None, _read_line, interactive, console.prompt)
+            if line is None:
+                break
+            reply = console.handle(line)
+            if reply is None:
+                break
+            if reply:
+                print(reply, end="\n\n", flush=True)
+    finally:
+        if storage is not None:
+            await storage.close()
+    return 0
+
+
+def _read_line(interactive: bool, prompt: str) -> str | None:
+    try:
+        if interactive:
+            return input(prompt)
+        line = sys.stdin.readline()
+        return line.rstrip("\n") if line else None
+    except EOFError:
+        return None
+
+
+class Console:
+    """One conversation: `handle` takes a line and returns the reply (None means quit).
+
+    A quiz in progress takes the next lines as its answers, as the buttons do on Discord.
+    """
+
+    def __init__(self, library: Library, rng: random.Random, log: Logger | None = None) -> None:
+        self.library = library
+        self.librarian = Librarian(library)
+        self.rng = rng
+        self.log = log or (lambda *_: None)
+        self.quiz: QuizState | None = None
+        self.commands: dict[str, Callable[[str], str]] = {
+            "define": lambda q: self._lookup("define", q, self.librarian.define),
+            "section": lambda q: self._lookup("section", q, self.librarian.section),
+            "search": lambda q: self._lookup("search", q, self.librarian.search),
+            "fact": self._fact,
+            "quiz": self._start_quiz,
+            "discuss": self._discuss,
+            "prompt": self._discuss,
+            "about": lambda _: render_text(self.librarian.about()),
+            "help": lambda _: HELP,
+        }
+
+    @property
+    def prompt(self) -> str:
+        return "answer> " if self.quiz else "peacebot> "
+
+    def run(self, lines: Iterable[str]) -> list[str]:
+        """Every reply to `lines`, stopping at `quit`: the console without a terminal."""
+        replies = []
+        for line in lines:
+            reply = self.handle(line)
+            if reply is None:
+                break
+            replies.append(reply)
+        return replies
+
+    def handle(self, line: str) -> str | None:
+        text = clean(line, 2000)
+        if self.quiz is not None:
+            return self._answer_quiz(text)
+        if not text:
+            return ""
+        word, _, rest = text.partition(" ")
+        command = word.lower().lstrip("/!")
+        if command in {"quit", "exit"}:
+            return None
+        handler = self.commands.get(command)
+        if handler is None:
+            return self._lookup("lookup", text, self.librarian.lookup)
+        if command in {"define", "section", "search"} and not rest:
+            return f"Usage: {command} <what to look up>"
+        return handler(rest)
+
+    def _lookup(self, command: str, query: str, ask: Callable[[str], Answer]) -> str:
+        started = time.perf_counter()
+        answer = ask(query)
+        self.log(command, query, answer, started)
+        return render_text(answer)
+
+    def _section_id(self, query: str) -> tuple[str | None, str | None]:
+        """A section id for an optional section argument, or an error message."""
+        if not query:
+            return None, None
+        best = self.librarian.engine.resolve(query, kinds={"section"}).best
+        if best is None:
+            return None, f"No section matches “{clean(query, 100)}”. Try 'section <name>'."
+        return best.entry.id, None
+
+    def _fact(self, query: str) -> str:
+        section, error = self._section_id(query)
+        return error or render_text(self.librarian.fact(section, self.rng))
+
+    def _discuss(self, query: str) -> str:
+        section, error = self._section_id(query)
+        if error:
+            return error
+        prompt = pick_prompt(self.library, section, self.rng)
+        if prompt is None:
+            return "There are no discussion prompts."
+        return render_card(prompt_card(self.library, prompt, note="Talk it over with your group."))
+
+    # -- quiz ----------------------------------------------------------------------------
+    def _start_quiz(self, query: str) -> str:
+        count, _, rest = query.partition(" ")
+        if not count.isdigit():
+            count, rest = "3", query
+        section, error = self._section_id(rest.strip())
+        if error:
+            return error
+        questions = pick_questions(
+            list(self.library.quiz.values()), min(int(count), MAX_QUESTIONS), self.rng, section
+        )
+        # The console waits for its one player, so the time limit never runs out.
+        self.quiz = QuizState(questions, time_limit=10**9, clock=MonotonicClock())
+        return self._ask(0)
+
+    def _ask(self, index: int) -> str:
+        assert self.quiz is not None
+        question = self.quiz.open(index)
+        self.quiz.start_timer()
+        card = question_card(question, index, len(self.quiz.questions), seconds=0)
+        return (
+            render_card(dataclasses.replace(card, footer=None))
+            + "\n\nYour answer (A, B, … or 1, 2, …; 'stop' ends the quiz):"
+        )
+
+    def _answer_quiz(self, text: str) -> str:
+        quiz = self.quiz
+        assert quiz is not None and quiz.current is not None
+        if text.lower() in {"stop", "quit", "exit"}:
+            return self._finish(stopped=True)
+        choice = _choice_index(text, quiz.current.choices)
+        result = quiz.answer(CONSOLE_USER, "you", quiz.index, -1 if choice is None else choice)
+        if result.status is not AnswerStatus.ACCEPTED:
+            letters = "ABCDE"[: len(quiz.current.choices)]
+            return f"Answer with one of {', '.join(letters)} (or its number), or 'stop'."
+        verdict = "Correct!" if result.correct else "Not quite."
+        reply = f"{verdict}\n\n{render_card(reveal_card(quiz.close()))}"
+        if quiz.index + 1 < len(quiz.questions):
+            return f"{reply}\n\n{self._ask(quiz.index + 1)}"
+        return f"{reply}\n\n{self._finish(stopped=False)}"
+
+    def _finish(self, stopped: bool) -> str:
+        assert self.quiz is not None
+        if stopped and self.quiz.current is not None:
+            self.quiz.close()
+        board = self.quiz.scoreboard(stopped_by=CONSOLE_USER if stopped else None)
+        self.quiz = None
+        return render_card(scoreboard_card(board))
+
+
+def _choice_index(reply: str, choices: tuple[str, ...]) -> int | None:
+    reply = reply.strip().rstrip(".)").casefold()
+    if reply.isdigit() and 1 <= int(reply) <= len(choices):
+        return int(reply) - 1
+    if len(reply) == 1 and "a" <= reply <= "e" and ord(reply) - ord("a") < len(choices):
+        return ord(reply) - ord("a")
+    folded = [c.casefold() for c in choices]
+    return folded.index(reply) if reply in folded else None

@@ -1,16 +1,116 @@
-"""Placeholder: filled in by its own issue."""
+"""`peacebot check` and `peacebot lookup`: content maintenance from the command line."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
+
+from bot.loader import ContentError, Problem, load_library
+from bot.lookup import LookupEngine, Resolution
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("content", help="not available yet")
-    parser.set_defaults(handler=_handler)
+    check = sub.add_parser(
+        "check",
+        help="validate a content directory",
+        description="Validate every *.yaml file; print each problem as file:line: message.",
+    )
+    check.add_argument("directory", nargs="?", type=Path, help="default: the bundled content")
+    check.set_defaults(handler=run_check)
+
+    schema = sub.add_parser(
+        "schema",
+        help="write the JSON Schema of the content format",
+        description="Regenerate content/peacebot.schema.json from the content model.",
+    )
+    schema.add_argument("--output", type=Path, help="default: content/peacebot.schema.json")
+    schema.set_defaults(handler=run_schema)
+
+    lookup = sub.add_parser(
+        "lookup",
+        help="show the ranked matches for queries",
+        description="Resolve queries as the bot does (names first, then full-text search). "
+        "Use '-' to read one query per line from stdin (one JSON line each).",
+    )
+    lookup.add_argument("query", nargs="+", help="the query words, or '-' for stdin")
+    lookup.add_argument("--json", action="store_true", help="print JSON")
+    lookup.add_argument("--limit", type=_positive, default=5, help="matches to show (default 5)")
+    lookup.add_argument("--content", type=Path, help="content directory (default: bundled)")
+    lookup.set_defaults(handler=run_lookup)
 
 
-def _handler(args: argparse.Namespace) -> int:
-    print("peacebot: this command is not available yet", file=sys.stderr)
-    return 2
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
+def load_or_report(directory: Path | None):
+    """The library, or None after printing every problem to stderr."""
+    try:
+        return load_library(directory)
+    except ContentError as exc:
+        print_problems(exc.problems)
+        return None
+
+
+def print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(problems)} problem(s) found", file=sys.stderr)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    library = load_or_report(args.directory)
+    if library is None:
+        return 1
+    counts = ", ".join(f"{n} {kind}" for kind, n in library.counts().items())
+    print(f"OK: {counts} (version {library.version})")
+    return 0
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from bot.schema import SCHEMA_PATH, write_schema
+
+    print(f"wrote {write_schema(args.output or SCHEMA_PATH)}")
+    return 0
+
+
+def resolution_json(resolution: Resolution) -> dict:
+    return {
+        "query": resolution.query,
+        "result": str(resolution.outcome),
+        "matches": [
+            {"id": m.entry.id, "kind": m.kind, "title": _title(m.entry), "score": m.score}
+            for m in resolution.matches
+        ],
+    }
+
+
+def _title(entry) -> str:
+    return getattr(entry, "name", None) or getattr(entry, "text", "")[:100]
+
+
+def run_lookup(args: argparse.Namespace) -> int:
+    library = load_or_report(args.content)
+    if library is None:
+        return 1
+    engine = LookupEngine(library)
+    if args.query == ["-"]:
+        for line in sys.stdin:
+            resolution = engine.lookup(line.rstrip("\n"), limit=args.limit)
+            print(json.dumps(resolution_json(resolution), ensure_ascii=False), flush=False)
+        sys.stdout.flush()
+        return 0
+    resolution = engine.lookup(" ".join(args.query), limit=args.limit)
+    if args.json:
+        print(json.dumps(resolution_json(resolution), ensure_ascii=False, indent=2))
+        return 0
+    print(f"{resolution.outcome}: {resolution.query}")
+    for rank, match in enumerate(resolution.matches, 1):
+        title = _title(match.entry)
+        print(f"{rank:>2}. {match.score:5.1f}  {match.kind:<8} {match.entry.id:<32} {title}")
+    return 0 if resolution.matches else 1

@@ -1,16 +1,60 @@
-"""Placeholder: filled in by its own issue."""
+"""`peacebot run`: connect to Discord and serve the study guide until SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from pathlib import Path
+
+MAX_PROBLEMS_SHOWN = 10
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("run", help="not available yet")
+    parser = sub.add_parser(
+        "run",
+        help="connect to Discord and serve the study guide",
+        description="Connect to Discord with DISCORD_TOKEN and answer commands until stopped "
+        "with Ctrl+C or SIGTERM.",
+    )
+    parser.add_argument(
+        "--heartbeat",
+        type=Path,
+        metavar="FILE",
+        help="touch FILE every minute while connected (for container health checks)",
+    )
     parser.set_defaults(handler=_handler)
 
 
-def _handler(args: argparse.Namespace) -> int:
-    print("peacebot: this command is not available yet", file=sys.stderr)
+def _fail(message: str) -> int:
+    print(f"peacebot: {message}", file=sys.stderr)
     return 2
+
+
+def _handler(args: argparse.Namespace) -> int:
+    # Imported here so `peacebot --help` and the other sub-commands do not pay for discord.py.
+    from bot.client import StartupError, serve, setup_logging
+    from bot.config import ConfigError, load_config
+    from bot.loader import ContentError, load_library
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        return _fail(str(exc))
+    if not config.token:
+        return _fail("DISCORD_TOKEN is not set; put the bot token in the environment or .env")
+    level = logging.getLevelNamesMapping().get(config.log_level)
+    if level is None:
+        return _fail(f"PEACEBOT_LOG_LEVEL {config.log_level!r} is not a logging level")
+    try:
+        library = load_library(config.content_dir)
+    except ContentError as exc:
+        shown = "\n".join(str(problem) for problem in exc.problems[:MAX_PROBLEMS_SHOWN])
+        return _fail(f"the content in {config.content_dir} is invalid:\n{shown}")
+
+    setup_logging(level, config.token)
+    try:
+        serve(config, library, args.heartbeat)
+    except StartupError as exc:
+        return _fail(str(exc))
+    return 0

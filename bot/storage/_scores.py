@@ -6,6 +6,7 @@ answers and activity hang off it with ON DELETE CASCADE.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import aiosqlite
@@ -85,6 +86,23 @@ async def activity_dates(conn: aiosqlite.Connection, guild_id: int, user_hash: s
         (guild_id, user_hash),
     ) as cursor:
         return [date.fromisoformat(row[0]) for row in await cursor.fetchall()]
+
+
+async def activity_dates_of(
+    conn: aiosqlite.Connection, guild_id: int, user_hashes: list[str]
+) -> dict[str, list[date]]:
+    """Activity days of several members at once (a leaderboard's rows), in one query."""
+    found: dict[str, list[date]] = {user: [] for user in user_hashes}
+    if not user_hashes:
+        return found
+    async with conn.execute(
+        "SELECT user_hash, active_on FROM activity WHERE guild_id = ? "
+        "AND user_hash IN (SELECT value FROM json_each(?)) ORDER BY active_on",
+        (guild_id, json.dumps(user_hashes)),
+    ) as cursor:
+        for user, day in await cursor.fetchall():
+            found[user].append(date.fromisoformat(day))
+    return found
 
 
 async def forget(conn: aiosqlite.Connection, user_hash: str) -> int:

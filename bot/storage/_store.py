@@ -250,6 +250,13 @@ class Storage:
         async with self._reading() as conn:
             return await _scores.activity_dates(conn, guild_id, self.user_hash(user_id))
 
+    async def activity_dates_of(
+        self, guild_id: int, user_hashes: list[str]
+    ) -> dict[str, list[date]]:
+        """Activity days by user hash, for leaderboard rows (which carry only the hash)."""
+        async with self._reading() as conn:
+            return await _scores.activity_dates_of(conn, guild_id, list(user_hashes))
+
     async def forget_user(self, user_id: int) -> int:
         """Delete everything keyed by this user's hash, queued log rows included; return count."""
         user = self.user_hash(user_id)

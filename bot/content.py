@@ -1,0 +1,157 @@
+"""The content model: what a study library holds, as immutable plain data."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import MISSING as dataclasses_MISSING
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import ClassVar
+
+
+def spec(
+    max_len: int = 1000,
+    *,
+    items: tuple[int, int] | None = None,
+    ref: str | None = None,
+    default: object = dataclasses_MISSING,
+) -> object:
+    """Declare a content field: its length limit (Discord's embed limits decide most of them),
+    how many items a list may hold, and which table its ids must exist in. The loader and the
+    JSON Schema are both generated from these declarations."""
+    meta = {"max_len": max_len, "items": items, "ref": ref}
+    if default is dataclasses_MISSING:
+        return field(metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    title: str = spec(256)
+    url: str | None = spec(512, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    kind: ClassVar[str] = "section"
+    id: str = spec(64)
+    title: str = spec(100)
+    summary: str = spec(1000)
+    key_points: tuple[str, ...] = spec(300, items=(1, 8))
+    sources: tuple[Source, ...] = spec(items=(1, 10))
+    aliases: tuple[str, ...] = spec(100, items=(0, 30), default=())
+    related_terms: tuple[str, ...] = spec(64, items=(0, 25), ref="terms", default=())
+    note: str | None = spec(1000, default=None)
+
+    @property
+    def name(self) -> str:
+        return self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    kind: ClassVar[str] = "term"
+    id: str = spec(64)
+    name: str = spec(100)
+    definition: str = spec(1000)
+    section: str = spec(64, ref="sections")
+    sources: tuple[Source, ...] = spec(items=(1, 10))
+    aliases: tuple[str, ...] = spec(100, items=(0, 30), default=())
+    related_terms: tuple[str, ...] = spec(64, items=(0, 20), ref="terms", default=())
+    note: str | None = spec(1000, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    kind: ClassVar[str] = "fact"
+    id: str = spec(64)
+    text: str = spec(500)
+    section: str = spec(64, ref="sections")
+    source: Source = spec()
+    tags: tuple[str, ...] = spec(40, items=(0, 10), default=())
+
+
+@dataclass(frozen=True, slots=True)
+class QuizQuestion:
+    kind: ClassVar[str] = "quiz"
+    id: str = spec(64)
+    question: str = spec(1000)
+    choices: tuple[str, ...] = spec(80, items=(2, 5))  # a choice becomes a button label (80)
+    answer: str = spec(80)
+    explanation: str = spec(1000)
+    section: str = spec(64, ref="sections")
+    source: Source = spec()
+
+    @property
+    def answer_index(self) -> int:
+        return self.choices.index(self.answer)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscussionPrompt:
+    kind: ClassVar[str] = "prompt"
+    id: str = spec(64)
+    prompt: str = spec(1000)
+    section: str = spec(64, ref="sections")
+
+
+Entry = Section | Term | Fact | QuizQuestion | DiscussionPrompt
+# The YAML list each model is written under, in the order the library presents them.
+TABLES: dict[str, type] = {
+    "sections": Section,
+    "terms": Term,
+    "facts": Fact,
+    "quiz": QuizQuestion,
+    "prompts": DiscussionPrompt,
+}
+Named = Section | Term  # entries a user can look up by name
+
+
+def _frozen(entries: list) -> Mapping:
+    return MappingProxyType({entry.id: entry for entry in entries})
+
+
+class Library:
+    """A complete, validated set of content. Build it with `bot.loader.load_library`."""
+
+    def __init__(
+        self,
+        sections: list[Section],
+        terms: list[Term],
+        facts: list[Fact],
+        quiz: list[QuizQuestion],
+        prompts: list[DiscussionPrompt],
+    ) -> None:
+        self.sections: Mapping[str, Section] = _frozen(sections)
+        self.terms: Mapping[str, Term] = _frozen(terms)
+        self.facts: Mapping[str, Fact] = _frozen(facts)
+        self.quiz: Mapping[str, QuizQuestion] = _frozen(quiz)
+        self.prompts: Mapping[str, DiscussionPrompt] = _frozen(prompts)
+        digest = hashlib.sha256()
+        for entry in (*sections, *terms, *facts, *quiz, *prompts):
+            digest.update(repr(entry).encode())
+        self.version = digest.hexdigest()[:10]
+
+    def get(self, entry_id: str) -> Entry | None:
+        for table in (self.terms, self.sections, self.facts, self.quiz, self.prompts):
+            if entry_id in table:
+                return table[entry_id]
+        return None
+
+    def named(self) -> list[Named]:
+        """Every entry a user can look up by name: sections first, then terms."""
+        return [*self.sections.values(), *self.terms.values()]
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "sections": len(self.sections),
+            "terms": len(self.terms),
+            "facts": len(self.facts),
+            "quiz": len(self.quiz),
+            "prompts": len(self.prompts),
+        }
+
+    def in_section(self, table: Mapping[str, Entry], section_id: str | None) -> list[Entry]:
+        """Entries of one table that belong to a section (all of them for `None`)."""
+        return [e for e in table.values() if section_id is None or e.section == section_id]

@@ -1,0 +1,295 @@
+"""Load and validate a content directory into a `Library`, reporting every problem at once."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.config import BUNDLED_CONTENT
+from bot.content import TABLES, Library, QuizQuestion, Source
+from bot.text import normalise
+
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Discord rejects an embed whose text adds up to more than 6000 characters; leave room for
+# the footer and field names the renderer adds.
+_EMBED_BUDGET = 5500
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ContentError(Exception):
+    """The content directory has problems; `problems` lists every one of them."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.path, p.line))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses ~10x faster
+
+
+class _TextLoader(_BaseLoader):
+    """Every plain scalar stays a string (so `No`, `on` and `1945` are text); only `~`/`null`
+    and empty values mean "absent"."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag == "tag:yaml.org,2002:null"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def default_content_dir() -> Path:
+    return BUNDLED_CONTENT
+
+
+def load_library(directory: Path | str | None = None) -> Library:
+    """Load every `*.yaml` below `directory`; raise `ContentError` listing every problem."""
+    root = Path(directory) if directory is not None else default_content_dir()
+    if not root.is_dir():
+        raise ContentError([Problem(str(root), 0, "content directory not found")])
+    files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
+    if not files:
+        raise ContentError([Problem(str(root), 0, "no *.yaml files in the content directory")])
+    builder = _Builder(root)
+    for path in files:
+        builder.read_file(path)
+    return builder.finish()
+
+
+class _Builder:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.entries: dict[str, list[tuple[object, str, int]]] = {t: [] for t in TABLES}
+        self.where: dict[str, tuple[str, int]] = {}  # id -> first place it was defined
+        self.refs: list[tuple[str, str, str, int]] = []  # (table, id, file, line)
+
+    def report(self, path: str, line: int, message: str) -> None:
+        self.problems.append(Problem(path, line, message))
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    def read_file(self, path: Path) -> None:
+        name = self.display(path)
+        try:
+            root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_TextLoader)
+        except UnicodeDecodeError as exc:
+            self.report(name, 1, f"not UTF-8 text ({exc.reason})")
+            return
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else 1
+            self.report(name, line, f"YAML syntax error: {exc.problem or exc}")
+            return
+        except yaml.YAMLError as exc:
+            self.report(name, 1, f"YAML error: {exc}")
+            return
+        if root is None:
+            return  # an empty file is allowed (e.g. a placeholder)
+        if not isinstance(root, yaml.MappingNode):
+            self.report(name, _line(root), f"expected a mapping with keys {', '.join(TABLES)}")
+            return
+        for key, value in self.mapping(name, root):
+            table = key.value
+            if table not in TABLES:
+                self.report(name, _line(key), f"unknown top-level key {table!r}")
+            elif not isinstance(value, yaml.SequenceNode):
+                self.report(name, _line(value), f"{table}: expected a list of entries")
+            else:
+                for node in value.value:
+                    self.read_entry(name, table, node)
+
+    def mapping(self, name: str, node: yaml.MappingNode) -> list[tuple[yaml.Node, yaml.Node]]:
+        seen: set[str] = set()
+        pairs = []
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                self.report(name, _line(key), "keys must be plain words")
+                continue
+            if key.value in seen:
+                self.report(name, _line(key), f"duplicate key {key.value!r}")
+                continue
+            seen.add(key.value)
+            pairs.append((key, value))
+        return pairs
+
+    def read_entry(self, name: str, table: str, node: yaml.Node) -> None:
+        model = TABLES[table]
+        if not isinstance(node, yaml.MappingNode):
+            self.report(name, _line(node), f"{table}: each entry must be a mapping of fields")
+            return
+        id_node = next((v for k, v in node.value if getattr(k, "value", None) == "id"), None)
+        label = f"{table}[{id_node.value}]" if isinstance(id_node, yaml.ScalarNode) else table
+        values = self.read_fields(name, model, node, context=label)
+        if values is None:
+            return
+        entry_id = values.get("id", "?")
+        where = _line(node)
+        if not _ID.match(entry_id):
+            self.report(name, where, f"id {entry_id!r}: use lowercase words joined by hyphens")
+        if entry_id in self.where:
+            first = self.where[entry_id]
+            self.report(name, where, f"duplicate id {entry_id!r} (first at {first[0]}:{first[1]})")
+            return
+        self.where[entry_id] = (name, where)
+        entry = model(**values)
+        if isinstance(entry, QuizQuestion):
+            self.check_quiz(name, where, entry)
+        size = sum(len(str(v)) for v in values.values())
+        if size > _EMBED_BUDGET:
+            self.report(name, where, f"{entry_id}: {size} characters is more than one embed shows")
+        self.entries[table].append((entry, name, where))
+
+    def read_fields(
+        self, name: str, model: type, node: yaml.MappingNode, context: str
+    ) -> dict[str, object] | None:
+        fields, hints = _declared(model)
+        values: dict[str, object] = {}
+        present: set[str] = set()
+        ok = True
+        for key, value in self.mapping(name, node):
+            present.add(key.value)
+            field = fields.get(key.value)
+            if field is None:
+                allowed = ", ".join(fields)
+                self.report(name, _line(key), f"{context}: unknown key {key.value!r} ({allowed})")
+                ok = False
+                continue
+            converted = self.convert(
+                name, f"{context}.{key.value}", value, hints[field.name], field
+            )
+            if converted is _INVALID:
+                ok = False
+            elif converted is not None:
+                values[field.name] = converted
+        for field in fields.values():
+            if field.name not in present and field.default is dataclasses.MISSING:
+                self.report(name, _line(node), f"{context}: missing required key {field.name!r}")
+                ok = False
+        return values if ok else None
+
+    def convert(
+        self, name: str, where: str, node: yaml.Node, hint: object, field: dataclasses.Field
+    ) -> object:
+        meta = field.metadata
+        optional = type(None) in typing.get_args(hint)
+        if optional:
+            hint = next(a for a in typing.get_args(hint) if a is not type(None))
+        if _is_null(node):
+            if optional or field.default is not dataclasses.MISSING:
+                return None
+            self.report(name, _line(node), f"{where}: a value is required")
+            return _INVALID
+        if typing.get_origin(hint) is tuple:
+            if not isinstance(node, yaml.SequenceNode):
+                self.report(name, _line(node), f"{where}: expected a list")
+                return _INVALID
+            low, high = meta["items"] or (0, 1000)
+            if not low <= len(node.value) <= high:
+                self.report(
+                    name, _line(node), f"{where}: needs {low}-{high} items, has {len(node.value)}"
+                )
+                return _INVALID
+            item_hint = typing.get_args(hint)[0]
+            items = [self.convert(name, where, item, item_hint, field) for item in node.value]
+            if _INVALID in items or None in items:
+                if None in items:
+                    self.report(name, _line(node), f"{where}: list items must not be empty")
+                return _INVALID
+            return tuple(items)
+        if hint is Source:
+            if not isinstance(node, yaml.MappingNode):
+                self.report(name, _line(node), f"{where}: expected a mapping with title and url")
+                return _INVALID
+            values = self.read_fields(name, Source, node, context=where)
+            return _INVALID if values is None else Source(**values)
+        if not isinstance(node, yaml.ScalarNode):
+            self.report(name, _line(node), f"{where}: expected text")
+            return _INVALID
+        text = " ".join(node.value.split()) if "\n" in node.value else node.value.strip()
+        if not text:
+            self.report(name, _line(node), f"{where}: must not be empty")
+            return _INVALID
+        if len(text) > meta["max_len"]:
+            self.report(
+                name, _line(node), f"{where}: {len(text)} characters, at most {meta['max_len']}"
+            )
+            return _INVALID
+        if meta["ref"] and not typing.get_origin(hint):
+            self.refs.append((meta["ref"], text, name, _line(node)))
+        return text
+
+    def check_quiz(self, name: str, line: int, question: QuizQuestion) -> None:
+        folded = [normalise(c) for c in question.choices]
+        if len(set(folded)) != len(folded):
+            self.report(name, line, f"{question.id}: choices must be distinct")
+        if question.answer not in question.choices:
+            self.report(
+                name, line, f"{question.id}: answer {question.answer!r} is not one of the choices"
+            )
+
+    def finish(self) -> Library:
+        tables = {t: [e for e, _, _ in rows] for t, rows in self.entries.items()}
+        known = {t: {e.id for e in entries} for t, entries in tables.items()}
+        for table, ref_id, name, line in self.refs:
+            if ref_id not in known[table]:
+                kind = table.rstrip("s")
+                self.report(name, line, f"unknown {kind} {ref_id!r}")
+        self.check_names()
+        if self.problems:
+            raise ContentError(self.problems)
+        return Library(**tables)
+
+    def check_names(self) -> None:
+        """Names and aliases of sections and terms must lead to exactly one entry."""
+        owner: dict[str, tuple[str, str, int]] = {}
+        for table in ("sections", "terms"):
+            for entry, name, line in self.entries[table]:
+                for label in dict.fromkeys((entry.name, *entry.aliases)):
+                    key = normalise(label)
+                    if not key:
+                        self.report(name, line, f"{entry.id}: {label!r} has no letters or digits")
+                        continue
+                    first = owner.setdefault(key, (entry.id, name, line))
+                    if first[0] != entry.id:
+                        self.report(
+                            name,
+                            line,
+                            f"{entry.id}: name or alias {label!r} collides with {first[0]!r} "
+                            f"({first[1]}:{first[2]})",
+                        )
+
+
+_INVALID = object()
+
+
+@functools.cache
+def _declared(model: type) -> tuple[dict[str, dataclasses.Field], dict[str, object]]:
+    return {f.name: f for f in dataclasses.fields(model)}, typing.get_type_hints(model)
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"

@@ -1,0 +1,387 @@
+"""A quiz in one channel as a state machine that owns its task, its timeouts and its stopping.
+
+`QuizSession` asks its questions one by one through a `QuizPresenter` (the Discord cog; a fake in
+tests). Each member answers each question once. A question closes when its time limit runs out
+or, from the second question on, when everyone taking part has answered it: "everyone present"
+means the members who answered an earlier question of this quiz, because a channel's audience
+cannot be known without privileged intents and the first question must stay open for latecomers.
+Time comes from an injected `Clock`, so tests never really wait. `QuizRegistry` enforces one quiz
+per channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.content import QuizQuestion, Source
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIME_LIMIT = 30.0
+MAX_QUESTIONS = 20
+
+
+class QuizError(Exception):
+    """Base class for quiz problems a user can be told about."""
+
+
+class QuizAlreadyRunning(QuizError):
+    """The channel already has a quiz."""
+
+
+class NoQuestions(QuizError):
+    """There are no questions to ask (for that section)."""
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class MonotonicClock:
+    """The real clock."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question as asked: its choices in the (shuffled) order the buttons show them."""
+
+    id: str
+    text: str
+    choices: tuple[str, ...]
+    answer_index: int
+    explanation: str
+    section: str
+    source: Source | None = None
+
+    @property
+    def answer(self) -> str:
+        return self.choices[self.answer_index]
+
+    @classmethod
+    def from_entry(cls, entry: QuizQuestion, rng: random.Random | None = None) -> Question:
+        """Shuffle the choices (with `rng`) so the right answer is not always in one place."""
+        choices = list(entry.choices)
+        if rng is not None:
+            rng.shuffle(choices)
+        return cls(
+            id=entry.id,
+            text=entry.question,
+            choices=tuple(choices),
+            answer_index=choices.index(entry.answer),
+            explanation=entry.explanation,
+            section=entry.section,
+            source=entry.source,
+        )
+
+
+def pick_questions(
+    entries: Sequence[QuizQuestion], count: int, rng: random.Random, section: str | None = None
+) -> list[Question]:
+    """Up to `count` different questions (of one section if given), in random order."""
+    pool = [entry for entry in entries if section is None or entry.section == section]
+    if not pool:
+        raise NoQuestions("there are no quiz questions" + (f" for {section}" if section else ""))
+    count = max(1, min(count, MAX_QUESTIONS))
+    return [Question.from_entry(entry, rng) for entry in rng.sample(pool, min(count, len(pool)))]
+
+
+class AnswerStatus(StrEnum):
+    ACCEPTED = "accepted"
+    ALREADY_ANSWERED = "already_answered"
+    CLOSED = "closed"  # that question is no longer (or not yet) open
+    INVALID = "invalid"  # no such choice
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerResult:
+    status: AnswerStatus
+    correct: bool | None = None
+    question: Question | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reveal:
+    """A closed question: the right answer and how many chose each option."""
+
+    index: int
+    total: int
+    question: Question
+    counts: tuple[int, ...]
+    correct_names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreLine:
+    rank: int
+    user_id: int
+    display_name: str
+    correct: int
+    answered: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scoreboard:
+    lines: tuple[ScoreLine, ...]
+    asked: int
+    total: int
+    stopped_by: int | None
+
+
+@dataclass(slots=True)
+class _Player:
+    display_name: str
+    correct: int = 0
+    answered: int = 0
+    first_seen: int = 0
+
+
+class QuizState:
+    """The synchronous rules: who answered what, counts, scores. No tasks, no waiting."""
+
+    def __init__(self, questions: Sequence[Question], time_limit: float, clock: Clock) -> None:
+        if not questions:
+            raise NoQuestions("a quiz needs at least one question")
+        if time_limit <= 0:
+            raise ValueError("the time limit must be positive")
+        self.questions = tuple(questions)
+        self.time_limit = time_limit
+        self._clock = clock
+        self._players: dict[int, _Player] = {}
+        self.index = -1
+        self._open = False
+        self._deadline: float | None = None
+        self._choices: dict[int, int] = {}  # user id -> choice index, current question
+        self.asked = 0
+
+    @property
+    def current(self) -> Question | None:
+        return self.questions[self.index] if 0 <= self.index < len(self.questions) else None
+
+    def open(self, index: int) -> Question:
+        """Accept answers for question `index`; the clock starts with `start_timer`."""
+        self.index = index
+        self._open = True
+        self._deadline = None
+        self._choices = {}
+        self.asked = max(self.asked, index + 1)
+        return self.questions[index]
+
+    def start_timer(self) -> float:
+        """Start the time limit (once the question is visible); returns the deadline."""
+        self._deadline = self._clock.now() + self.time_limit
+        return self._deadline
+
+    def answer(self, user_id: int, display_name: str, index: int, choice: int) -> AnswerResult:
+        question = self.current
+        if not self._open or question is None or index != self.index or self._expired():
+            return AnswerResult(AnswerStatus.CLOSED)
+        if not 0 <= choice < len(question.choices):
+            return AnswerResult(AnswerStatus.INVALID, question=question)
+        if user_id in self._choices:
+            correct = self._choices[user_id] == question.answer_index
+            return AnswerResult(AnswerStatus.ALREADY_ANSWERED, correct=correct, question=question)
+        self._choices[user_id] = choice
+        player = self._players.get(user_id)
+        if player is None:
+            player = self._players[user_id] = _Player(display_name, first_seen=self.index)
+        player.display_name = display_name
+        player.answered += 1
+        correct = choice == question.answer_index
+        player.correct += correct
+        return AnswerResult(AnswerStatus.ACCEPTED, correct=correct, question=question)
+
+    @property
+    def everyone_answered(self) -> bool:
+        """Everyone who answered an earlier question has answered this one."""
+        present = {uid for uid, player in self._players.items() if player.first_seen < self.index}
+        return bool(present) and present <= self._choices.keys()
+
+    def close(self) -> Reveal:
+        question = self.current
+        if question is None:
+            raise QuizError("no question is open")
+        self._open = False
+        counts = [0] * len(question.choices)
+        for choice in self._choices.values():
+            counts[choice] += 1
+        names = tuple(
+            self._players[uid].display_name
+            for uid, choice in self._choices.items()
+            if choice == question.answer_index
+        )
+        return Reveal(self.index, len(self.questions), question, tuple(counts), names)
+
+    def scoreboard(self, stopped_by: int | None = None) -> Scoreboard:
+        ordered = sorted(
+            self._players.items(),
+            key=lambda item: (-item[1].correct, item[1].answered, item[1].display_name.casefold()),
+        )
+        lines: list[ScoreLine] = []
+        for position, (uid, player) in enumerate(ordered, start=1):
+            tied = lines and lines[-1].correct == player.correct
+            rank = lines[-1].rank if tied else position
+            lines.append(ScoreLine(rank, uid, player.display_name, player.correct, player.answered))
+        return Scoreboard(tuple(lines), self.asked, len(self.questions), stopped_by)
+
+    def _expired(self) -> bool:
+        return self._deadline is not None and self._clock.now() >= self._deadline
+
+
+class QuizPresenter(Protocol):
+    """Shows the quiz to people; the session calls these in order and awaits each."""
+
+    async def show_question(self, session: QuizSession, index: int, question: Question) -> None: ...
+
+    async def show_reveal(self, session: QuizSession, reveal: Reveal) -> None: ...
+
+    async def show_scoreboard(self, session: QuizSession, scoreboard: Scoreboard) -> None: ...
+
+
+class QuizSession:
+    """One running quiz: started with `start()`, ended by running out of questions, by
+    `request_stop()` (reveals the open question, then the scoreboard) or by `cancel()` (silent,
+    for shutdown)."""
+
+    def __init__(
+        self,
+        questions: Sequence[Question],
+        *,
+        channel_id: int,
+        starter_id: int,
+        presenter: QuizPresenter,
+        time_limit: float = DEFAULT_TIME_LIMIT,
+        clock: Clock | None = None,
+        guild_id: int | None = None,
+        pause: float = 0.0,
+    ) -> None:
+        self.channel_id = channel_id
+        self.guild_id = guild_id
+        self.starter_id = starter_id
+        self.token = secrets.token_hex(4)  # ties buttons to this run of the quiz
+        self._clock = clock or MonotonicClock()
+        self.state = QuizState(questions, time_limit, self._clock)
+        self._presenter = presenter
+        self.pause = pause  # seconds between a reveal and the next question, to read it
+        self._wake = asyncio.Event()
+        self._stopped_by: int | None = None
+        self._stop_requested = False
+        self._task: asyncio.Task[None] | None = None
+        self.failed = False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> asyncio.Task[None]:
+        if self._task is not None:
+            raise QuizError("this quiz has already been started")
+        self._task = asyncio.create_task(self._run(), name=f"quiz-{self.channel_id}")
+        return self._task
+
+    def answer(self, user_id: int, display_name: str, index: int, choice: int) -> AnswerResult:
+        if not self.running:
+            return AnswerResult(AnswerStatus.CLOSED)
+        result = self.state.answer(user_id, display_name, index, choice)
+        if result.status is AnswerStatus.ACCEPTED and self.state.everyone_answered:
+            self._wake.set()
+        return result
+
+    def may_stop(self, user_id: int, is_moderator: bool) -> bool:
+        return is_moderator or user_id == self.starter_id
+
+    def request_stop(self, by_user_id: int) -> None:
+        """End after revealing the open question; `wait()` returns once the scoreboard is out."""
+        if self._stop_requested:
+            return
+        self._stop_requested = True
+        self._stopped_by = by_user_id
+        self._wake.set()
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        try:
+            for index in range(len(self.state.questions)):
+                if index and self.pause > 0 and not self._stop_requested:
+                    self._wake.clear()
+                    await self._nap(self.pause)  # only a stop request cuts it short
+                if self._stop_requested:
+                    break
+                self._wake.clear()
+                question = self.state.open(index)
+                await self._presenter.show_question(self, index, question)
+                self.state.start_timer()
+                if not self._stop_requested:
+                    await self._nap(self.state.time_limit)
+                await self._presenter.show_reveal(self, self.state.close())
+            await self._presenter.show_scoreboard(self, self.state.scoreboard(self._stopped_by))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.failed = True
+            log.exception("quiz in channel %s ended by an error", self.channel_id)
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep on the clock until `seconds` pass or `_wake` is set."""
+        timer = asyncio.ensure_future(self._clock.sleep(seconds))
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({timer, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (timer, woken):
+                waiter.cancel()
+            await asyncio.gather(timer, woken, return_exceptions=True)
+
+
+class QuizRegistry:
+    """At most one quiz per channel; a finished quiz removes itself."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[int, QuizSession] = {}
+
+    def get(self, channel_id: int) -> QuizSession | None:
+        return self._sessions.get(channel_id)
+
+    def start(self, session: QuizSession) -> asyncio.Task[None]:
+        # No await between the check and the insert, so two starts cannot both pass.
+        if session.channel_id in self._sessions:
+            raise QuizAlreadyRunning("a quiz is already running in this channel")
+        self._sessions[session.channel_id] = session
+        task = session.start()
+        task.add_done_callback(lambda _task: self._forget(session))
+        return task
+
+    def cancel_all(self) -> None:
+        for session in list(self._sessions.values()):
+            session.cancel()
+        self._sessions.clear()
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def _forget(self, session: QuizSession) -> None:
+        if self._sessions.get(session.channel_id) is session:
+            del self._sessions[session.channel_id]

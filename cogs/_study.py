@@ -1,0 +1,109 @@
+"""What the study cogs (daily, quiz, discuss) share: section arguments and a server's date."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.content import Section
+from bot.schedule import ScheduleError, load_timezone, local_today
+from bot.text import clean
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from bot.client import PeacebotBot
+
+log = logging.getLogger(__name__)
+
+SECTIONS = frozenset({"section"})
+CHOICE_MAX = 100
+INPUT_MAX = 200
+
+
+def permission_label(name: str) -> str:
+    """`manage_guild` -> `Manage Server`, as Discord shows permissions to people."""
+    return name.replace("guild", "server").replace("_", " ").title()
+
+
+def missing_to_post(channel: Any, guild: Any) -> list[str]:
+    """What the bot lacks to post embeds in `channel` itself (not as interaction replies,
+    which Discord always allows). Only server channels have permissions to lack."""
+    if guild is None or not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+        return []
+    permissions = channel.permissions_for(guild.me)
+    send = "send_messages_in_threads" if isinstance(channel, discord.Thread) else "send_messages"
+    wanted = ("view_channel", send, "embed_links")
+    return [permission_label(name) for name in wanted if not getattr(permissions, name)]
+
+
+class SectionNotFound(commands.BadArgument):
+    """A section argument that names no section; the error handler shows the message."""
+
+
+async def section_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Section names as the user types. Only a suggestion: commands re-resolve the value."""
+    bot: PeacebotBot = interaction.client  # type: ignore[assignment]
+    try:
+        found = bot.engine.autocomplete(clean(current, CHOICE_MAX), kinds=SECTIONS, limit=25)
+    except Exception:
+        log.exception("section autocomplete failed")
+        return []
+    return [app_commands.Choice(name=choice.name, value=choice.value) for choice in found]
+
+
+def resolve_section(bot: PeacebotBot, text: str | None) -> Section | None:
+    """The section `text` names (an autocomplete id, a name, an alias or a near miss); None for
+    no argument. Raises `SectionNotFound` with suggestions when it names nothing clearly."""
+    if text is None or not text.strip():
+        return None
+    query = clean(text, INPUT_MAX)
+    section = bot.library.sections.get(query)
+    if section is not None:
+        return section
+    resolution = bot.engine.resolve(query, kinds=SECTIONS)
+    if resolution.best is not None and isinstance(resolution.best.entry, Section):
+        return resolution.best.entry
+    names = [match.entry.name for match in resolution.matches[:3]]
+    hint = f" Did you mean {' or '.join(names)}?" if names else " Pick one from the list."
+    raise SectionNotFound(f"no section matches “{query}”.{hint}")
+
+
+class SectionArgument(commands.Converter[Section]):
+    """A section parameter of a hybrid command: whatever arrives (an autocomplete pick or typed
+    text, slash or prefix) is resolved again here, so a bad value never reaches the command."""
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> Section:
+        section = resolve_section(ctx.bot, argument)
+        if section is None:
+            raise SectionNotFound("name a section, e.g. international law.")
+        return section
+
+
+def section_parameter(description: str) -> Any:
+    """`section: Section | None = section_parameter(...)` in a command's signature."""
+    return commands.parameter(converter=SectionArgument, default=None, description=description)
+
+
+async def server_zone(bot: PeacebotBot, guild_id: int | None) -> ZoneInfo:
+    """The server's time zone for dates (streaks, months); UTC when unknown or unreadable."""
+    if guild_id is not None:
+        try:
+            settings = await bot.storage.get_settings(guild_id)
+            return load_timezone(settings.timezone)
+        except ScheduleError:
+            pass
+        except Exception:
+            log.exception("could not read the time zone of server %s", guild_id)
+    return load_timezone("UTC")
+
+
+async def server_today(bot: PeacebotBot, guild_id: int | None, now: datetime | None = None) -> date:
+    return local_today(now or datetime.now(UTC), await server_zone(bot, guild_id))

@@ -1,0 +1,345 @@
+"""How answers look on Discord: the one embed renderer and the buttons that go with it.
+
+Buttons carry everything they need in their `custom_id` (who asked, which entry, which page),
+so they keep working after a restart: they are `DynamicItem`s that discord.py matches by
+pattern, with no view state held in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.answers import Answer, Card, Librarian
+from bot.text import clean
+from cogs.errors import report, send_ephemeral
+
+log = logging.getLogger(__name__)
+
+LABEL_MAX = 80  # Discord's limit for a button label
+MAX_SUGGESTIONS = 5
+MAX_RELATED = 10  # two rows of five
+ENTRY_ID_MAX = 64  # the content model's limit; keeps every custom_id within Discord's 100
+SEARCH_REF_MAX = 64  # a search query this long still fits a page button's custom_id
+_ENTRY_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+
+NOT_YOURS = "Only the person who asked can turn these pages. Ask the bot yourself to get your own."
+
+
+# -- embeds -----------------------------------------------------------------------------------
+
+
+def card_to_embed(card: Card) -> discord.Embed:
+    """Render one card. The core already keeps cards within Discord's limits and numbers the
+    pages of a long answer in their footers, so this only maps fields."""
+    embed = discord.Embed(
+        title=card.title or None,
+        description=card.description or None,
+        url=card.url or None,
+        colour=discord.Colour(card.colour),
+    )
+    for field in card.fields:
+        embed.add_field(name=field.name, value=field.value, inline=field.inline)
+    if card.footer:
+        embed.set_footer(text=card.footer)
+    return embed
+
+
+# -- buttons ----------------------------------------------------------------------------------
+#
+# custom_id layouts (all at most 100 characters; entry ids are at most 64):
+#   pb:open:<mode>:<owner>:<entry id>       mode "s": the owner's click swaps the message to the
+#                                           entry (a "did you mean" choice); mode "n": the entry
+#                                           opens in a new private message (related, search hits)
+#   pb:page:<owner>:<page>:e:<entry id>     a page of an entry
+#   pb:page:<owner>:<page>:s:<query>        a page of search results, re-run from the query
+
+
+async def guarded(
+    interaction: discord.Interaction, action: Callable[[], Awaitable[None]], what: str
+) -> None:
+    """Run a component's action; any failure goes to the one error handler, never to silence.
+
+    Use it in every `DynamicItem.callback`: discord.py only logs what those raise, which would
+    leave the user looking at "This interaction failed".
+    """
+    try:
+        await action()
+    except Exception as exc:
+        await report(interaction, exc, where=what)
+
+
+class ReportingView(discord.ui.View):
+    """A view whose component errors go to the one error handler.
+
+    Never stop (or give a timeout to) a view holding the persistent buttons below: when
+    discord.py drops a view it also unregisters its `DynamicItem` classes for the whole bot.
+    """
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await report(interaction, error, where=f"component {getattr(item, 'custom_id', item)!r}")
+
+
+def _librarian(interaction: discord.Interaction) -> Librarian:
+    return interaction.client.librarian  # type: ignore[attr-defined]
+
+
+class OpenEntryButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=rf"pb:open:(?P<mode>[sn]):(?P<owner>\d{{1,20}}):(?P<entry>{_ENTRY_ID})",
+):
+    """Opens an entry: a "did you mean" choice, a related term or a search hit.
+
+    Only the asker can swap their own message to a "did you mean" choice; every other click
+    opens the entry in a private message, so nobody changes an answer someone else asked for.
+    """
+
+    def __init__(
+        self,
+        owner_id: int,
+        entry_id: str,
+        label: str,
+        *,
+        swap: bool = False,
+        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+        row: int | None = None,
+    ) -> None:
+        mode = "s" if swap else "n"
+        super().__init__(
+            discord.ui.Button(
+                label=clean(label, LABEL_MAX) or entry_id,
+                style=style,
+                custom_id=f"pb:open:{mode}:{owner_id}:{entry_id}",
+                row=row,
+            )
+        )
+        self.owner_id = owner_id
+        self.entry_id = entry_id
+        self.swap = swap
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
+    ) -> OpenEntryButton:
+        label = getattr(item, "label", None) or match["entry"]
+        style = getattr(item, "style", discord.ButtonStyle.secondary)
+        swap = match["mode"] == "s"
+        return cls(int(match["owner"]), match["entry"], label, swap=swap, style=style)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda: self._open(interaction), "an open-entry button")
+
+    async def _open(self, interaction: discord.Interaction) -> None:
+        started = time.perf_counter()
+        answer = _librarian(interaction).open(self.entry_id)
+        clicker = interaction.user.id
+        if self.swap and clicker == self.owner_id:
+            await interaction.response.edit_message(**answer_message(answer, clicker, edit=True))
+        else:
+            parts = answer_message(answer, clicker)
+            await interaction.response.send_message(**parts, ephemeral=True)
+        log_interaction(interaction, "open", self.entry_id, answer, started)
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"pb:page:(?P<owner>\d{1,20}):(?P<page>\d{1,2}):(?P<kind>[es]):(?P<ref>.{1,64})",
+):
+    """Previous or Next on a long answer. Only the asker can turn the pages."""
+
+    def __init__(
+        self,
+        owner_id: int,
+        kind: str,
+        ref: str,
+        target: int,
+        label: str,
+        *,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.primary,
+                custom_id=f"pb:page:{owner_id}:{target}:{kind}:{ref}",
+                disabled=disabled,
+                row=0,
+            )
+        )
+        self.owner_id = owner_id
+        self.kind = kind
+        self.ref = ref
+        self.target = target
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
+    ) -> PageButton:
+        label = getattr(item, "label", None) or "…"
+        owner, target = int(match["owner"]), int(match["page"])
+        return cls(owner, match["kind"], match["ref"], target, label)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda: self._turn(interaction), "a page button")
+
+    async def _turn(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.owner_id:
+            await send_ephemeral(interaction, NOT_YOURS)
+            return
+        started = time.perf_counter()
+        librarian = _librarian(interaction)
+        if self.kind == "s":
+            answer = librarian.search(self.ref)
+            parts = answer_message(answer, self.owner_id, self.target, search=self.ref, edit=True)
+        else:
+            answer = librarian.open(self.ref)
+            parts = answer_message(answer, self.owner_id, self.target, edit=True)
+        await interaction.response.edit_message(**parts)
+        log_interaction(interaction, "page", self.ref, answer, started)
+
+
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (OpenEntryButton, PageButton)
+
+
+def _pager(answer: Answer, search: str | None) -> tuple[str, str] | None:
+    """How a page button finds this answer again: re-run the search, or reopen the entry."""
+    if search is not None:
+        return ("s", search) if 0 < len(search) <= SEARCH_REF_MAX else None
+    return ("e", answer.entry_id) if answer.entry_id else None
+
+
+def answer_view(
+    answer: Answer, owner_id: int, page: int = 0, *, search: str | None = None
+) -> discord.ui.View | None:
+    """The buttons for `page` of `answer`, or None when it needs none.
+
+    Row 0 turns pages, row 1 holds up to five "did you mean" choices, rows 2-3 up to ten
+    related entries. Pass `search` (the query) for search results: their pages are re-run
+    from it, and their suggestions are hits to open, not guesses to swap in.
+    """
+    view = ReportingView(timeout=None)
+    pages = len(answer.pages)
+    pager = _pager(answer, search)
+    if pages > 1 and pager is not None:
+        kind, ref = pager
+        previous = PageButton(
+            owner_id, kind, ref, max(page - 1, 0), "◀ Previous", disabled=page <= 0
+        )
+        following = PageButton(owner_id, kind, ref, page + 1, "Next ▶", disabled=page >= pages - 1)
+        view.add_item(previous)
+        view.add_item(following)
+    seen: set[str] = set()
+    swap_suggestions = search is None
+    groups = (
+        (answer.suggestions, MAX_SUGGESTIONS, 1, discord.ButtonStyle.primary, swap_suggestions),
+        (answer.related, MAX_RELATED, 2, discord.ButtonStyle.secondary, False),
+    )
+    for links, limit, first_row, style, swap in groups:
+        shown = 0
+        for link in links:
+            if shown == limit:
+                break
+            if link.entry_id in seen or len(link.entry_id) > ENTRY_ID_MAX:
+                continue
+            seen.add(link.entry_id)
+            button = OpenEntryButton(
+                owner_id,
+                link.entry_id,
+                link.label,
+                swap=swap,
+                style=style,
+                row=first_row + shown // 5,
+            )
+            view.add_item(button)
+            shown += 1
+    return view if view.children else None
+
+
+def answer_message(
+    answer: Answer,
+    owner_id: int,
+    page: int = 0,
+    *,
+    search: str | None = None,
+    edit: bool = False,
+) -> dict[str, Any]:
+    """Keyword arguments for `send`/`edit_message` showing `page` of `answer` to `owner_id`.
+
+    With `edit=True` the view is always given, so stale buttons are removed (None) rather than
+    left in place.
+    """
+    page = min(max(page, 0), len(answer.pages) - 1)
+    embed = card_to_embed(answer.pages[page])
+    view = answer_view(answer, owner_id, page, search=search)
+    parts: dict[str, Any] = {"embed": embed}
+    if view is not None or edit:
+        parts["view"] = view
+    return parts
+
+
+# -- the query log ----------------------------------------------------------------------------
+
+
+def log_interaction(
+    interaction: discord.Interaction,
+    command: str,
+    query: str,
+    answer: Answer | None,
+    started: float,
+    *,
+    failed: bool = False,
+) -> None:
+    """Log a button click or slash-only command through the bot's query log."""
+    log_query = getattr(interaction.client, "log_query", None)
+    if log_query is None:
+        return
+    log_query(
+        command=command,
+        query=query,
+        started=started,
+        guild_id=interaction.guild_id,
+        channel_id=interaction.channel_id,
+        user_id=interaction.user.id,
+        answer=answer,
+        failed=failed,
+    )
+
+
+def log_context(
+    ctx: commands.Context[Any],
+    command: str,
+    query: str,
+    answer: Answer | None,
+    started: float,
+    *,
+    failed: bool = False,
+) -> None:
+    """Log a prefix or hybrid command through the bot's query log."""
+    log_query = getattr(ctx.bot, "log_query", None)
+    if log_query is None:
+        return
+    log_query(
+        command=command,
+        query=query,
+        started=started,
+        guild_id=ctx.guild.id if ctx.guild is not None else None,
+        channel_id=ctx.channel.id,
+        user_id=ctx.author.id,
+        answer=answer,
+        failed=failed,
+    )
+
+
+async def setup(bot: commands.Bot) -> None:
+    bot.add_dynamic_items(*PERSISTENT_ITEMS)
+
+
+async def teardown(bot: commands.Bot) -> None:
+    bot.remove_dynamic_items(*PERSISTENT_ITEMS)

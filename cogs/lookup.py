@@ -1,0 +1,147 @@
+"""`define`, `section` and `search`: one hybrid command each, serving `/name` and `!name`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.answers import Answer
+from bot.text import clean
+from cogs._ui import SEARCH_REF_MAX, answer_message, log_context
+
+if TYPE_CHECKING:
+    from bot.client import PeacebotBot
+
+log = logging.getLogger(__name__)
+
+QUERY_MAX = 200  # longer input is cut; no name in the guide is near this long
+SEARCH_MAX = SEARCH_REF_MAX  # a search this short can be re-run by its page buttons
+CHOICE_MAX = 100  # Discord's limit for a choice's name and value
+CHOICES_MAX = 25  # Discord's limit for the number of choices
+SLOW_AUTOCOMPLETE_MS = 250.0
+
+TERMS = frozenset({"term"})
+SECTIONS = frozenset({"section"})
+NAMED = frozenset({"term", "section"})
+
+# Each command may be used this often per user before the error handler asks them to slow down.
+RATE, PER = 10, 30.0
+
+
+class Lookup(commands.Cog):
+    """Look things up in the study guide."""
+
+    def __init__(self, bot: PeacebotBot) -> None:
+        self.bot = bot
+
+    # -- autocomplete: only a suggestion; the commands re-resolve whatever they receive -------
+
+    def choices(self, current: str, kinds: frozenset[str] | None) -> list[app_commands.Choice[str]]:
+        """Up to 25 choices for `current`. The engine is pure CPU and answers in about a
+        millisecond; the input is bounded so it stays that way, and any failure answers with
+        no choices rather than leaving Discord waiting."""
+        started = time.perf_counter()
+        try:
+            found = self.bot.engine.autocomplete(
+                clean(current, CHOICE_MAX), kinds=kinds, limit=CHOICES_MAX
+            )
+            result = [
+                app_commands.Choice(name=clean(c.name, CHOICE_MAX) or c.value, value=c.value)
+                for c in found[:CHOICES_MAX]
+                if len(c.value) <= CHOICE_MAX
+            ]
+        except Exception:
+            log.exception("autocomplete failed for %r", current[:CHOICE_MAX])
+            return []
+        elapsed_ms = (time.perf_counter() - started) * 1000.0
+        if elapsed_ms > SLOW_AUTOCOMPLETE_MS:
+            log.warning("autocomplete took %.0f ms for %r", elapsed_ms, current[:CHOICE_MAX])
+        return result
+
+    async def term_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return self.choices(current, TERMS)
+
+    async def section_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return self.choices(current, SECTIONS)
+
+    async def entry_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return self.choices(current, NAMED)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    @commands.hybrid_command(name="define", description="Define a term from the study guide")
+    @app_commands.describe(term="The term, e.g. Chapter VII or ROE")
+    @app_commands.autocomplete(term=term_choices)
+    @commands.cooldown(RATE, PER, commands.BucketType.user)
+    async def define(self, ctx: commands.Context[Any], *, term: str) -> None:
+        started = time.perf_counter()
+        query = clean(term, QUERY_MAX)
+        answer = self.picked(query, TERMS) or self.bot.librarian.define(query)
+        await self.send(ctx, "define", query, answer, started)
+
+    @commands.hybrid_command(name="section", description="Summarise a section of the study guide")
+    @app_commands.describe(name="The section, e.g. international law")
+    @app_commands.autocomplete(name=section_choices)
+    @commands.cooldown(RATE, PER, commands.BucketType.user)
+    async def section(self, ctx: commands.Context[Any], *, name: str) -> None:
+        started = time.perf_counter()
+        query = clean(name, QUERY_MAX)
+        answer = self.picked(query, SECTIONS) or self.bot.librarian.section(query)
+        await self.send(ctx, "section", query, answer, started)
+
+    @commands.hybrid_command(name="search", description="Search the whole study guide")
+    @app_commands.describe(question="A few words or a short question, e.g. who authorised UNMIL")
+    @app_commands.autocomplete(question=entry_choices)
+    @commands.cooldown(RATE, PER, commands.BucketType.user)
+    async def search(self, ctx: commands.Context[Any], *, question: str) -> None:
+        started = time.perf_counter()
+        query = clean(question, SEARCH_MAX)
+        picked = self.picked(query, NAMED)
+        if picked is not None:
+            await self.send(ctx, "search", query, picked, started)
+        else:
+            answer = self.bot.librarian.search(query)
+            await self.send(ctx, "search", query, answer, started, search=query)
+
+    # -- shared path ------------------------------------------------------------------------
+
+    def picked(self, text: str, kinds: frozenset[str]) -> Answer | None:
+        """An autocomplete pick arrives as an entry id: open it if the current library still
+        has an entry of the right kind with that id. Anything else is resolved as typed text."""
+        entry = self.bot.library.get(text)
+        if entry is not None and entry.kind in kinds:
+            return self.bot.librarian.open(entry.id)
+        return None
+
+    async def send(
+        self,
+        ctx: commands.Context[Any],
+        command: str,
+        query: str,
+        answer: Answer,
+        started: float,
+        *,
+        search: str | None = None,
+    ) -> None:
+        """Send an answer and log it; `search` is the query that search results' pages re-run."""
+        try:
+            await ctx.send(**answer_message(answer, ctx.author.id, search=search))
+        except Exception:
+            log_context(ctx, command, query, answer, started, failed=True)
+            raise
+        log_context(ctx, command, query, answer, started)
+
+
+async def setup(bot: PeacebotBot) -> None:
+    await bot.add_cog(Lookup(bot))

@@ -1,0 +1,145 @@
+"""`help`, `about`, and "did you mean" for mistyped prefix commands."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from discord import app_commands
+from discord.ext import commands
+from rapidfuzz import fuzz, process, utils
+
+from bot.answers import Card
+from bot.text import truncate
+from cogs._ui import answer_message, card_to_embed, log_context
+
+if TYPE_CHECKING:
+    from bot.client import PeacebotBot
+
+log = logging.getLogger(__name__)
+
+HELP_COLOUR = 0x3B6EA5
+DESCRIPTION_MAX = 4096
+# How close a mistyped command name must be (rapidfuzz ratio, 0-100) to be offered.
+TYPO_CUTOFF = 75.0
+
+
+class Meta(commands.Cog):
+    """About the bot itself."""
+
+    def __init__(self, bot: PeacebotBot) -> None:
+        self.bot = bot
+
+    @commands.hybrid_command(name="help", description="List the commands and what they do")
+    async def help(self, ctx: commands.Context[Any]) -> None:
+        lines = [await self._line(ctx, command) for command in self._listed()]
+        text = "\n".join(line for line in lines if line)
+        footer = None
+        if self.bot.config.prefix:
+            footer = f"Commands also work with the prefix {self.bot.config.prefix}, e.g. " + (
+                f"{self.bot.config.prefix}define mandate"
+            )
+        card = Card(
+            title="peacebot commands",
+            description=truncate(text, DESCRIPTION_MAX),
+            fields=(),
+            footer=footer,
+            url=None,
+            colour=HELP_COLOUR,
+        )
+        await ctx.send(embed=card_to_embed(card), ephemeral=True)
+
+    @commands.hybrid_command(
+        name="about", description="What the bot knows: counts, sources, version"
+    )
+    async def about(self, ctx: commands.Context[Any]) -> None:
+        started = time.perf_counter()
+        answer = self.bot.librarian.about()
+        first = answer.pages[0]  # the core knows the content's version; add the bot's own
+        footer = " · ".join(filter(None, (f"peacebot {self.bot.version}", first.footer)))
+        answer = replace(answer, pages=(replace(first, footer=footer), *answer.pages[1:]))
+        await ctx.send(**answer_message(answer, ctx.author.id))
+        log_context(ctx, "about", "", answer, started)
+
+    # -- help -------------------------------------------------------------------------------
+
+    def _listed(self) -> list[commands.Command[Any, ..., Any] | app_commands.AppCommand | Any]:
+        """Prefix/hybrid commands, then slash-only commands, each once, sorted by name."""
+        listed: dict[str, Any] = {c.name: c for c in self.bot.commands if not c.hidden}
+        for app_command in self.bot.tree.get_commands():
+            listed.setdefault(app_command.name, app_command)
+        return [listed[name] for name in sorted(listed)]
+
+    async def _line(self, ctx: commands.Context[Any], command: Any) -> str | None:
+        if isinstance(command, commands.Command):
+            try:
+                if not await command.can_run(ctx):
+                    return None
+            except commands.CommandError:
+                return None  # never show a command the user may not run
+            usage = f"{command.name} {command.signature}".strip()
+            summary = command.description or command.short_doc
+        else:
+            needed = getattr(command, "default_permissions", None)
+            if needed is not None and not ctx.permissions >= needed:
+                return None
+            usage = command.name
+            summary = getattr(command, "description", "")
+        sub = getattr(command, "commands", None)
+        if sub:
+            usage += " (" + ", ".join(sorted(c.name for c in sub)) + ")"
+        return f"`/{usage}` — {summary}"
+
+    # -- mistyped prefix commands -----------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_unknown_command(self, ctx: commands.Context[Any]) -> None:
+        """`!defien mandate` -> "Did you mean `!define`?", and run it if it is the only one."""
+        typed = ctx.invoked_with
+        if not typed or ctx.interaction is not None:
+            return
+        candidates = await self._runnable_names(ctx)
+        found = process.extract(
+            typed,
+            list(candidates),
+            scorer=fuzz.ratio,
+            processor=utils.default_process,
+            score_cutoff=TYPO_CUTOFF,
+            limit=None,
+        )
+        meant: list[commands.Command[Any, ..., Any]] = []
+        for name, _score, _index in found:
+            if candidates[name] not in meant:
+                meant.append(candidates[name])
+        if not meant:
+            return
+        prefix = ctx.clean_prefix
+        if len(meant) > 1:
+            options = " or ".join(f"`{prefix}{c.name}`" for c in meant[:3])
+            await ctx.send(f"Did you mean {options}?")
+            return
+        command = meant[0]
+        await ctx.send(f"Did you mean `{prefix}{command.name}`?")
+        ctx.command = command
+        ctx.invoked_with = command.name
+        await self.bot.invoke(ctx)
+
+    async def _runnable_names(self, ctx: commands.Context[Any]) -> dict[str, Any]:
+        names: dict[str, Any] = {}
+        for command in self.bot.commands:
+            if command.hidden:
+                continue
+            try:
+                if not await command.can_run(ctx):
+                    continue
+            except commands.CommandError:
+                continue
+            for name in (command.name, *command.aliases):
+                names[name] = command
+        return names
+
+
+async def setup(bot: PeacebotBot) -> None:
+    await bot.add_cog(Meta(bot))

@@ -1,0 +1,144 @@
+"""The `peacebot` command line, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.cli._console import Console
+from tests.conftest import TEST_LIBRARY
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def peacebot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_help_for_every_command():
+    top = peacebot("--help")
+    assert top.returncode == 0
+    for command in ("run", "console", "check", "lookup", "schema", "stats"):
+        assert command in top.stdout
+        assert peacebot(command, "--help").returncode == 0
+
+
+def test_check_bundled_content_prints_counts():
+    result = peacebot("check")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("OK: 15 sections,")
+
+
+def test_check_reports_every_problem_and_exits_1(tmp_path):
+    (tmp_path / "a.yaml").write_text("terms:\n  - id: x\n    name: [1]\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("facts: [\n", encoding="utf-8")
+    result = peacebot("check", str(tmp_path))
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert any(line.startswith(f"{tmp_path.name}/a.yaml:3: terms[x].name") for line in lines)
+    assert any(line.startswith(f"{tmp_path.name}/b.yaml:") for line in lines)
+    assert "Traceback" not in result.stderr
+
+
+def test_lookup_text_and_json():
+    text = peacebot("lookup", "--content", str(TEST_LIBRARY), "rules", "of", "engagment")
+    assert text.returncode == 0
+    assert text.stdout.splitlines()[1].split()[3] == "roe"
+    data = json.loads(peacebot("lookup", "--json", "--limit", "2", "ROE").stdout)
+    assert data["result"] == "alias"
+    assert data["matches"][0] == {
+        "id": "roe", "kind": "term", "title": "Rules of engagement", "score": 100.0,
+    }  # fmt: skip
+
+
+def test_lookup_reads_queries_from_stdin_one_json_line_each():
+    queries = ["ROE", "chapter 7", "zzqxv", "what happened in liberia", "<@123456>", ""]
+    result = peacebot("lookup", "-", stdin="\n".join(queries) + "\n")
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["query"] for r in rows] == queries
+    assert [r["result"] for r in rows] == ["alias", "alias", "none", "suggestions", "none", "none"]
+    assert rows[0]["matches"][0]["id"] == "roe"
+    assert rows[3]["matches"] and all("score" in m for m in rows[3]["matches"])
+
+
+def test_lookup_bad_arguments_are_one_line():
+    result = peacebot("lookup", "--limit", "0", "roe")
+    assert result.returncode == 2
+    assert "must be 1 or more" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_console_answers_piped_commands_and_logs_them(tmp_path):
+    commands = ["define roe", "section case studies", "search liberia", "fact"]
+    quiz = ["quiz 2 international law", "A", "2"]
+    script = "\n".join([*commands, *quiz, "discuss", "about", "help", "rules of engagment"])
+    db = tmp_path / "console.sqlite3"
+    result = peacebot("console", "--seed", "7", "--db", str(db), stdin=script + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Rules of engagement" in out
+    assert "Successes and Case Studies" in out
+    assert "Search: liberia" in out
+    assert "Did you know?" in out
+    assert "Question 1/2" in out and "Question 2/2" in out
+    assert "Quiz results" in out and "/2 right" in out
+    assert "Discussion" in out
+    assert "About peacebot" in out
+    assert "define <term>" in out
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT command, query, matched_id FROM query_log ORDER BY rowid"
+        ).fetchall()
+    assert rows == [
+        ("console:define", "roe", "roe"),
+        ("console:section", "case studies", "successes-case-studies"),
+        ("console:search", "liberia", rows[2][2]),
+        ("console:lookup", "rules of engagment", "roe"),
+    ]
+
+
+def test_console_quiz_takes_answers_and_can_be_stopped(library):
+    console = Console(library, random.Random(1))
+    first = console.handle("quiz 3")
+    assert "Question 1/3" in first and console.prompt == "answer> "
+    assert "Answer with one of" in console.handle("Z")
+    assert "Question 2/3" in console.handle("b")
+    stopped = console.handle("stop")
+    assert "Quiz results" in stopped and "stopped early" in stopped
+    assert console.prompt == "peacebot> "
+    assert "Rules of engagement" in console.handle("define roe")
+
+
+def test_console_survives_hostile_input():
+    hostile = [
+        "x" * 10_000,
+        "\x00\x1b[2J",
+        "🙂🙂",
+        "@everyone",
+        "define",
+        "quiz nowhere-zz",
+        "define \u202e",
+    ]
+    result = peacebot("console", "--db", "none", stdin="\n".join(hostile) + "\n")
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr
+    assert "Usage: define" in result.stdout
+    assert "No section matches" in result.stdout
+
+
+def test_schema_command_writes_the_schema(tmp_path):
+    target = tmp_path / "schema.json"
+    assert peacebot("schema", "--output", str(target)).returncode == 0
+    assert json.loads(target.read_text())["title"] == "peacebot content file"
