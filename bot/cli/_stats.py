@@ -63,7 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_db(export)
     _add_filters(export)
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="default csv")
-    export.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="file to write (default: stdout)"
+    )
     export.set_defaults(handler=_export)
 
 
