@@ -15,33 +15,12 @@ from bot.storage import (
     Count,
     DeckState,
     GuildSettings,
-    QueryRecord,
     ScoreRow,
     SectionScore,
     Storage,
     StorageError,
 )
-
-USER = 987654321987654321
-OTHER = 123456789012345678
-GUILD = 42
-
-
-def record(query: str = "un charter", **changes: object) -> QueryRecord:
-    values: dict[str, object] = {
-        "guild_id": GUILD,
-        "channel_id": 7,
-        "user_id": USER,
-        "command": "define",
-        "query": query,
-        "matched_id": "un-charter",
-        "outcome": "exact",
-        "score": 100.0,
-        "failed": False,
-        "duration_ms": 1.0,
-    }
-    values.update(changes)
-    return QueryRecord(**values)  # type: ignore[arg-type]
+from tests.storage_helpers import GUILD, OTHER, USER, opened, record
 
 
 @pytest.fixture
@@ -67,13 +46,12 @@ async def test_open_sets_wal_busy_timeout_and_foreign_keys(storage: Storage) -> 
 
 
 async def test_memory_database_works_end_to_end() -> None:
-    store = await Storage.open(":memory:")
-    store.log(record())
-    assert await store.flush()
-    await store.save_settings(GuildSettings(GUILD, daily_enabled=True))
-    assert (await store.stats()).total == 1
-    assert [s.guild_id for s in await store.daily_guilds()] == [GUILD]
-    await store.close()
+    async with opened(":memory:") as store:
+        store.log(record())
+        assert await store.flush()
+        await store.save_settings(GuildSettings(GUILD, daily_enabled=True))
+        assert (await store.stats()).total == 1
+        assert [s.guild_id for s in await store.daily_guilds()] == [GUILD]
 
 
 async def test_unopenable_path_is_a_storage_error(tmp_path: Path) -> None:
@@ -250,19 +228,13 @@ async def test_activity_dates_from_answers_and_activity(storage: Storage) -> Non
 
 
 async def test_user_hash_is_salted_per_database(tmp_path: Path) -> None:
-    one = await Storage.open(tmp_path / "one.sqlite3")
-    two = await Storage.open(tmp_path / "two.sqlite3")
-    try:
+    async with opened(tmp_path / "one.sqlite3") as one, opened(tmp_path / "two.sqlite3") as two:
         assert one.user_hash(USER) == one.user_hash(USER)
         assert one.user_hash(USER) != one.user_hash(OTHER)
         assert one.user_hash(USER) != two.user_hash(USER)
         assert len(one.user_hash(USER)) == 32 and int(one.user_hash(USER), 16) >= 0
-    finally:
-        await one.close()
-        await two.close()
-    again = await Storage.open(tmp_path / "one.sqlite3")
-    assert again.user_hash(USER) == one.user_hash(USER)  # the salt is kept in the database
-    await again.close()
+    async with opened(tmp_path / "one.sqlite3") as again:
+        assert again.user_hash(USER) == one.user_hash(USER)  # the salt is kept in the database
 
 
 async def fill_with_user_data(store: Storage) -> None:
@@ -277,7 +249,11 @@ async def fill_with_user_data(store: Storage) -> None:
 
 async def test_no_raw_user_id_is_stored_anywhere(tmp_path: Path) -> None:
     path = tmp_path / "scan.sqlite3"
-    store = await Storage.open(path)
+    async with opened(path) as store:
+        await check_no_raw_id(store, path, tmp_path)
+
+
+async def check_no_raw_id(store: Storage, path: Path, tmp_path: Path) -> None:
     await fill_with_user_data(store)
     tables = [name for (name,) in rows(path, "SELECT name FROM sqlite_master WHERE type='table'")]
     assert {"query_log", "members", "quiz_answers", "activity"} <= set(tables)
@@ -307,7 +283,11 @@ async def close_then(store: Storage, function, *args):
 
 async def test_forget_user_removes_everything_keyed_by_their_hash(tmp_path: Path) -> None:
     path = tmp_path / "forget.sqlite3"
-    store = await Storage.open(path, log_interval=3600)
+    async with opened(path, log_interval=3600) as store:
+        await check_forget_user(store, path)
+
+
+async def check_forget_user(store: Storage, path: Path) -> None:
     await fill_with_user_data(store)
     for i in range(5):  # still queued in memory when they ask
         store.log(record(f"queued {i}"))
@@ -321,7 +301,6 @@ async def test_forget_user_removes_everything_keyed_by_their_hash(tmp_path: Path
     assert (await store.stats()).total == 1
     assert [r.display_name for r in await store.leaderboard(GUILD)] == ["Bo"]
     assert await store.forget_user(USER) == 0
-    await store.close()
 
 
 # -- statistics -----------------------------------------------------------------------------------

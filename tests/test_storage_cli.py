@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli._stats import parse_moment
-from bot.storage import Storage
-from tests.test_storage import GUILD, record
+from tests.storage_helpers import GUILD, opened, record
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,14 +36,13 @@ def peacebot(*args: object, cwd: Path, env: dict[str, str] | None = None):
 async def db(tmp_path: Path) -> Path:
     """A log with rows 1, 2 (no match), 3 and 100 days old, on two servers."""
     path = tmp_path / "log.sqlite3"
-    store = await Storage.open(path)
     now = datetime.now(UTC)
-    store.log(record("UN Charter", at=now - timedelta(days=1), duration_ms=2.0))
-    store.log(record("sofa", matched_id=None, outcome="none", at=now - timedelta(days=2)))
-    store.log(record("ROE", command="search", guild_id=99, at=now - timedelta(days=3)))
-    store.log(record('old, "quoted"\nline', at=now - timedelta(days=100), duration_ms=9.0))
-    assert await store.flush()
-    await store.close()
+    async with opened(path) as store:
+        store.log(record("UN Charter", at=now - timedelta(days=1), duration_ms=2.0))
+        store.log(record("sofa", matched_id=None, outcome="none", at=now - timedelta(days=2)))
+        store.log(record("ROE", command="search", guild_id=99, at=now - timedelta(days=3)))
+        store.log(record('old, "quoted"\nline', at=now - timedelta(days=100), duration_ms=9.0))
+        assert await store.flush()
     return path
 
 

@@ -14,7 +14,7 @@ import pytest
 from bot.storage import GuildSettings, Storage, StorageError
 from bot.storage._connection import connect
 from bot.storage._migrations import LATEST, MIGRATIONS, migrate, schema_version
-from tests.test_storage import USER
+from tests.storage_helpers import USER
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 

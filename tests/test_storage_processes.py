@@ -18,14 +18,27 @@ DRIVER = ROOT / "tests" / "storage_driver.py"
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
-def start(*args: object) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, str(DRIVER), *map(str, args)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+@pytest.fixture
+def start():
+    """`start(mode, ...)` runs the driver; any still running after the test is killed."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start_(*args: object) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, str(DRIVER), *map(str, args)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        procs.append(proc)
+        return proc
+
+    yield start_
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
 
 
 def read_line(proc: subprocess.Popen[str]) -> str:
@@ -42,19 +55,21 @@ def query_rows(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_stop_signal_flushes_every_queued_row(tmp_path: Path, sig: signal.Signals) -> None:
+def test_stop_signal_flushes_every_queued_row(start, tmp_path: Path, sig: signal.Signals) -> None:
     path = tmp_path / "signal.sqlite3"
     proc = start("hold", path, 5000)
     # All 5000 rows are in memory only: the writer's interval is an hour.
     assert read_line(proc) == "ready 5000 0"
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert query_rows(path) == [f"hold {i}" for i in range(5000)]
 
 
-def test_hard_kill_mid_burst_leaves_a_sound_database_of_whole_batches(tmp_path: Path) -> None:
+def test_hard_kill_mid_burst_leaves_a_sound_database_of_whole_batches(
+    start, tmp_path: Path
+) -> None:
     path = tmp_path / "kill.sqlite3"
     group = 37
     proc = start("burst", path, group)
@@ -77,7 +92,7 @@ def test_hard_kill_mid_burst_leaves_a_sound_database_of_whole_batches(tmp_path: 
     assert stored == [f"{n}:{i}" for n in range(len(stored) // group) for i in range(group)]
 
 
-def test_two_processes_writing_at_once_both_succeed(tmp_path: Path) -> None:
+def test_two_processes_writing_at_once_both_succeed(start, tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite3"  # new: both also run the migrations at the same time
     procs = [start("write", path, 3000, tag) for tag in ("alpha", "beta")]
     for proc in procs:

@@ -16,7 +16,7 @@ import pytest
 
 from bot.storage import GuildSettings, QueryRecord, Storage
 from bot.storage._querylog import clean_text
-from tests.test_storage import USER, record
+from tests.storage_helpers import USER, record
 
 # Short back-off and busy timeout so a test waits little once the database recovers.
 FAST = {"log_interval": 0.01, "log_backoff_max": 0.02, "busy_timeout_ms": 50}
@@ -29,6 +29,21 @@ async def until(condition, what: str) -> None:
             return
         await asyncio.sleep(0.001)
     raise AssertionError(f"never happened: {what}")
+
+
+@pytest.fixture
+async def open_store():
+    """`await open_store(path, **options)`; every store is closed after the test, pass or fail."""
+    stores: list[Storage] = []
+
+    async def open_(path: Path, **options: object) -> Storage:
+        store = await Storage.open(path, **options)  # type: ignore[arg-type]
+        stores.append(store)
+        return store
+
+    yield open_
+    for store in stores:
+        await store.close()
 
 
 def count(path: Path) -> int:
@@ -44,9 +59,9 @@ def queries(path: Path) -> list[str]:
 # -- batching -------------------------------------------------------------------------------------
 
 
-async def test_rows_are_written_many_per_transaction(tmp_path: Path) -> None:
+async def test_rows_are_written_many_per_transaction(open_store, tmp_path: Path) -> None:
     path = tmp_path / "batch.sqlite3"
-    store = await Storage.open(path, log_batch_size=250, log_interval=3600)
+    store = await open_store(path, log_batch_size=250, log_interval=3600)
     statements: list[str] = []
     await store._writer.connection.set_trace_callback(statements.append)
     for i in range(1000):
@@ -58,9 +73,11 @@ async def test_rows_are_written_many_per_transaction(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_a_full_batch_wakes_the_writer_before_the_interval(tmp_path: Path) -> None:
+async def test_a_full_batch_wakes_the_writer_before_the_interval(
+    open_store, tmp_path: Path
+) -> None:
     path = tmp_path / "full.sqlite3"
-    store = await Storage.open(path, log_batch_size=10, log_interval=3600)
+    store = await open_store(path, log_batch_size=10, log_interval=3600)
     for i in range(9):
         store.log(record(f"q{i}"))
     await asyncio.sleep(0.05)
@@ -71,9 +88,9 @@ async def test_a_full_batch_wakes_the_writer_before_the_interval(tmp_path: Path)
     assert count(path) == 10
 
 
-async def test_close_writes_everything_queued(tmp_path: Path) -> None:
+async def test_close_writes_everything_queued(open_store, tmp_path: Path) -> None:
     path = tmp_path / "close.sqlite3"
-    store = await Storage.open(path, log_interval=3600, log_batch_size=100_000)
+    store = await open_store(path, log_interval=3600, log_batch_size=100_000)
     for i in range(3000):
         store.log(record(f"q{i}"))
     assert count(path) == 0
@@ -81,9 +98,9 @@ async def test_close_writes_everything_queued(tmp_path: Path) -> None:
     assert count(path) == 3000
 
 
-async def test_log_from_another_thread(tmp_path: Path) -> None:
+async def test_log_from_another_thread(open_store, tmp_path: Path) -> None:
     path = tmp_path / "thread.sqlite3"
-    store = await Storage.open(path, **FAST)
+    store = await open_store(path, **FAST)
     await asyncio.to_thread(lambda: [store.log(record(f"t{i}")) for i in range(50)])
     assert await store.flush()
     assert count(path) == 50
@@ -102,9 +119,9 @@ def test_clean_text_removes_control_characters_and_truncates() -> None:
     assert clean_text("é✓ 日本", 3) == "é✓"
 
 
-async def test_stored_row_fields(tmp_path: Path) -> None:
+async def test_stored_row_fields(open_store, tmp_path: Path) -> None:
     path = tmp_path / "row.sqlite3"
-    store = await Storage.open(path, **FAST)
+    store = await open_store(path, **FAST)
     moment = datetime(2024, 5, 1, 14, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
     store.log(
         QueryRecord(
@@ -143,9 +160,9 @@ async def test_stored_row_fields(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_default_timestamp_is_now_in_utc(tmp_path: Path) -> None:
+async def test_default_timestamp_is_now_in_utc(open_store, tmp_path: Path) -> None:
     path = tmp_path / "now.sqlite3"
-    store = await Storage.open(path, **FAST)
+    store = await open_store(path, **FAST)
     before = datetime.now(UTC).replace(microsecond=0)
     store.log(record())
     assert await store.flush()
@@ -155,9 +172,9 @@ async def test_default_timestamp_is_now_in_utc(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_log_never_raises_on_bad_records(tmp_path: Path) -> None:
+async def test_log_never_raises_on_bad_records(open_store, tmp_path: Path) -> None:
     path = tmp_path / "bad.sqlite3"
-    store = await Storage.open(path, **FAST)
+    store = await open_store(path, **FAST)
     store.log(record("good 1"))
     store.log(record("bad score", score="not a number"))
     store.log(None)  # type: ignore[arg-type]
@@ -178,9 +195,9 @@ async def test_log_never_raises_on_bad_records(tmp_path: Path) -> None:
 # -- a database that cannot be written ------------------------------------------------------------
 
 
-async def test_locked_database_neither_blocks_nor_loses_rows(tmp_path: Path) -> None:
+async def test_locked_database_neither_blocks_nor_loses_rows(open_store, tmp_path: Path) -> None:
     path = tmp_path / "locked.sqlite3"
-    store = await Storage.open(path, **FAST)
+    store = await open_store(path, **FAST)
     await store.save_settings(GuildSettings(1, prefix="?"))
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
@@ -219,12 +236,14 @@ def read_only(path: Path) -> Iterator[None]:
             path.chmod(0o644)
 
 
-async def test_read_only_file_keeps_rows_until_it_is_writable(tmp_path: Path, caplog) -> None:
+async def test_read_only_file_keeps_rows_until_it_is_writable(
+    open_store, tmp_path: Path, caplog
+) -> None:
     path = tmp_path / "ro.sqlite3"
-    await (await Storage.open(path)).close()  # an up-to-date database, then made read-only
+    await (await open_store(path)).close()  # an up-to-date database, then made read-only
     caplog.set_level(logging.WARNING, logger="bot.storage")
     with read_only(path):
-        store = await Storage.open(path, **FAST)  # reads work on a read-only file
+        store = await open_store(path, **FAST)  # reads work on a read-only file
         for i in range(100):
             store.log(record(f"q{i}"))
         await until(lambda: store._writer._failures > 0, "the writer tried and backs off")
@@ -239,9 +258,9 @@ async def test_read_only_file_keeps_rows_until_it_is_writable(tmp_path: Path, ca
     await store.close()
 
 
-async def test_full_disk_keeps_rows_until_there_is_room(tmp_path: Path) -> None:
+async def test_full_disk_keeps_rows_until_there_is_room(open_store, tmp_path: Path) -> None:
     path = tmp_path / "full.sqlite3"
-    store = await Storage.open(path, **FAST)
+    store = await open_store(path, **FAST)
     conn = store._writer.connection
     # max_page_count makes SQLite report "database or disk is full" exactly as a full disk does.
     pages = (await (await conn.execute("PRAGMA page_count")).fetchone())[0]
@@ -257,10 +276,12 @@ async def test_full_disk_keeps_rows_until_there_is_room(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_past_the_cap_the_oldest_rows_are_dropped_and_counted(tmp_path: Path, caplog) -> None:
+async def test_past_the_cap_the_oldest_rows_are_dropped_and_counted(
+    open_store, tmp_path: Path, caplog
+) -> None:
     path = tmp_path / "cap.sqlite3"
     caplog.set_level(logging.WARNING, logger="bot.storage")
-    store = await Storage.open(path, log_cap=100, log_batch_size=10, **FAST)
+    store = await open_store(path, log_cap=100, log_batch_size=10, **FAST)
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
@@ -279,16 +300,20 @@ async def test_past_the_cap_the_oldest_rows_are_dropped_and_counted(tmp_path: Pa
     await store.close()
 
 
-async def test_close_gives_up_on_a_database_that_stays_locked(tmp_path: Path, caplog) -> None:
+async def test_close_gives_up_on_a_database_that_stays_locked(
+    open_store, tmp_path: Path, caplog
+) -> None:
     path = tmp_path / "stuck.sqlite3"
-    store = await Storage.open(path, close_timeout=0.2, **FAST)
+    store = await open_store(path, close_timeout=0.2, **FAST)
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     try:
         for i in range(10):
             store.log(record(f"q{i}"))
+        waiting = asyncio.create_task(store.flush(max_wait=None))
         await store.close()  # returns instead of hanging the shutdown
         assert "10 queued rows were not written" in caplog.text
+        assert await waiting is False  # a flush waiting meanwhile is told, not left hanging
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()

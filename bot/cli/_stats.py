@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _add_db(stats)
     _add_filters(stats)
-    stats.add_argument("--limit", type=int, default=10, help="rows per list (default 10)")
+    stats.add_argument("--limit", type=_positive, default=10, help="rows per list (default 10)")
     stats.add_argument("--json", action="store_true", help="print JSON instead of a report")
     stats.set_defaults(handler=_stats)
 
@@ -63,7 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_db(export)
     _add_filters(export)
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="default csv")
-    export.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="file to write (default: stdout)"
+    )
     export.set_defaults(handler=_export)
 
 
@@ -79,6 +81,12 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
         help="only rows newer than this: 7d, 24h, 30m, or a date such as 2024-05-01",
     )
     parser.add_argument("--server", type=int, metavar="ID", help="only this server's rows")
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 def parse_moment(text: str, now: datetime | None = None) -> datetime:

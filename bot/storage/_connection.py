@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 
 import aiosqlite
 
@@ -57,7 +58,7 @@ async def connect(path: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
         await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         await conn.execute("PRAGMA foreign_keys = ON")
         if path != MEMORY:
-            await _use_wal(conn)
+            await _use_wal(conn, busy_timeout_ms)
             # In WAL mode NORMAL loses no committed transaction when only the process dies.
             await conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException as exc:
@@ -72,13 +73,25 @@ def _probe(path: str) -> None:
     sqlite3.connect(path).close()
 
 
-async def _use_wal(conn: aiosqlite.Connection) -> None:
-    async with conn.execute("PRAGMA journal_mode") as cursor:
-        row = await cursor.fetchone()
-    if row and str(row[0]).lower() == "wal":
-        return  # already WAL: asking again would need a write a read-only file cannot do
-    try:
-        await conn.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.OperationalError as exc:
-        if primary_code(exc) != sqlite3.SQLITE_READONLY:
-            raise
+async def _use_wal(conn: aiosqlite.Connection, busy_timeout_ms: int) -> None:
+    """Switch to WAL (a setting kept in the file). Switching needs every other connection out
+    of the way, and SQLite answers "locked" at once rather than wait when several connections
+    open a new file together (waiting could deadlock), so retry until the busy timeout."""
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        async with conn.execute("PRAGMA journal_mode") as cursor:
+            row = await cursor.fetchone()
+        if row and str(row[0]).lower() == "wal":
+            return  # already WAL: asking again would need a write a read-only file cannot do
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            code = primary_code(exc)
+            if code == sqlite3.SQLITE_READONLY:
+                return
+            if code not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            if time.monotonic() > deadline:
+                raise
+        await asyncio.sleep(0.005)

@@ -173,7 +173,7 @@ class QueryLogWriter:
         self._wake = asyncio.Event()  # a batch is full, or someone waits
         self._retry_now = asyncio.Event()  # cut a back-off short: flush() or close() asked
         self._urgent = False
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._waiters: list[tuple[int, asyncio.Future[bool]]] = []
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._closing = False
@@ -214,10 +214,9 @@ class QueryLogWriter:
         self._waiters.append((target, waiter))
         self._hurry()
         try:
-            await asyncio.wait_for(asyncio.shield(waiter), max_wait)
+            return await asyncio.wait_for(asyncio.shield(waiter), max_wait)
         except TimeoutError:
             return False
-        return True
 
     async def close(self, max_wait: float) -> None:
         """Write what is queued (waiting out a busy database up to `max_wait` s), then stop."""
@@ -238,9 +237,9 @@ class QueryLogWriter:
                 len(self._queue),
             )
         self._report_drops(force=True)
-        for _, waiter in self._waiters:
+        for target, waiter in self._waiters:
             if not waiter.done():
-                waiter.set_result(None)
+                waiter.set_result(self._done_below() >= target)
 
     async def discard(self, predicate: Callable[[Row], bool]) -> int:
         """Remove matching queued rows; waits for a batch being written so none slips past."""
@@ -397,7 +396,7 @@ class QueryLogWriter:
             if waiter.done():
                 continue
             if done_below >= target:
-                waiter.set_result(None)
+                waiter.set_result(True)
             else:
                 still.append((target, waiter))
         self._waiters = still
