@@ -5,19 +5,25 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-_SPACE = re.compile(r"\s+")
+# Control characters, zero-width and direction marks (a right-to-left override must not reorder
+# what others read), and lone surrogates (SQLite cannot store them). White space is folded apart.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 # Discord mention syntax: @everyone/@here, users, roles, channels, slash-command mentions.
 _MENTION = re.compile(r"@(everyone|here)|<(@[!&]?|#|/[^:>]{1,64}:)(\d{1,20})>")
 _MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()-])")
 
 
-def clean(text: str, limit: int = 200) -> str:
-    """Drop control and direction characters, fold white space, and cut to `limit` characters."""
-    text = _CONTROL.sub(" ", str(text))
-    text = _SPACE.sub(" ", text).strip()
+def clean(text: object, limit: int = 200, *, mark_cut: bool = True) -> str:
+    """Drop invisible characters, fold white space, and cut to `limit` characters (ending with
+    `…` when `mark_cut`, so a reader sees the cut; the query log keeps the plain prefix)."""
+    text = str(text)
+    if not text.isprintable():  # most input is, and skips the regular expression
+        text = _INVISIBLE.sub("", text)
+    text = " ".join(text.split())
     if len(text) > limit:
-        text = text[: max(limit - 1, 0)].rstrip() + "…"
+        text = text[: max(limit - 1, 0)].rstrip() + "…" if mark_cut else text[:limit].rstrip()
     return text
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.storage import GuildSettings, QueryRecord, Storage
-from bot.storage._querylog import clean_text
+from bot.text import clean
 from tests.storage_helpers import USER, record
 
 # Short back-off and busy timeout so a test waits little once the database recovers.
@@ -110,7 +110,10 @@ async def test_log_from_another_thread(open_store, tmp_path: Path) -> None:
 # -- what is stored -------------------------------------------------------------------------------
 
 
-def test_clean_text_removes_control_characters_and_truncates() -> None:
+def test_logged_text_loses_control_characters_and_is_cut_plainly() -> None:
+    def clean_text(text: str, limit: int) -> str:
+        return clean(text, limit, mark_cut=False)
+
     assert clean_text("un\x00 char\x1bter\x7f", 200) == "un charter"
     assert clean_text("  two\nlines\tand tab\r\n", 200) == "two lines and tab"
     assert clean_text("\ud800lone surrogate", 200) == "lone surrogate"

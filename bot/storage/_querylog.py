@@ -24,6 +24,7 @@ import aiosqlite
 
 from bot.storage._connection import is_bad_data, needs_reopen
 from bot.storage._models import QueryRecord
+from bot.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +51,6 @@ Row = tuple[
     str, int | None, int | None, str | None, str, str, str | None, str, float | None, int,
     float | None,
 ]  # fmt: skip
-
-
-def clean_text(text: object, limit: int) -> str:
-    """Drop control characters (white space ones become a space), trim, cut to `limit`."""
-    text = str(text)
-    if not text.isprintable():
-        text = "".join(
-            ch if ch.isprintable() else " " if ch.isspace() else ""
-            for ch in text
-            if not ("\ud800" <= ch <= "\udfff")  # lone surrogates cannot be stored as UTF-8
-        )
-    return text.strip()[:limit].rstrip()
 
 
 def format_at(moment: datetime) -> str:
@@ -112,10 +101,10 @@ def build_row(record: QueryRecord, user_hash: Callable[[int], str]) -> Row:
         _id(record.guild_id),
         _id(record.channel_id),
         user_hash(user_id) if user_id is not None else None,
-        clean_text(record.command, 64),
-        clean_text(record.query, QUERY_LIMIT),
-        clean_text(matched, 200) if matched is not None else None,
-        clean_text(record.outcome, 32),
+        clean(record.command, 64, mark_cut=False),
+        clean(record.query, QUERY_LIMIT, mark_cut=False),
+        clean(matched, 200, mark_cut=False) if matched is not None else None,
+        clean(record.outcome, 32, mark_cut=False),
         _number(record.score),
         1 if record.failed else 0,
         _number(record.duration_ms),

@@ -30,7 +30,8 @@ from bot.storage._models import (
     Stats,
     StorageError,
 )
-from bot.storage._querylog import QueryLogWriter, build_row, clean_text
+from bot.storage._querylog import QueryLogWriter, build_row
+from bot.text import clean
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -356,4 +357,4 @@ class Storage:
 
 
 def _name(display_name: str) -> str:
-    return clean_text(display_name, _scores.NAME_LIMIT) or "?"
+    return clean(display_name, _scores.NAME_LIMIT, mark_cut=False) or "?"
