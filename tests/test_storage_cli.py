@@ -136,3 +136,15 @@ def test_parse_moment() -> None:
     assert parse_moment("90m", now) == now - timedelta(minutes=90)
     assert parse_moment("2024-05-01") == datetime(2024, 5, 1, tzinfo=UTC)
     assert parse_moment("2024-05-01T10:00+02:00") == datetime(2024, 5, 1, 8, tzinfo=UTC)
+
+
+async def test_csv_export_defuses_spreadsheet_formulas(tmp_path: Path) -> None:
+    path = tmp_path / "formula.sqlite3"
+    async with opened(path) as store:
+        store.log(record('=HYPERLINK("http://example.com","x")'))
+        store.log(record("-1+2"))
+        store.log(record("plain"))
+        assert await store.flush()
+    result = peacebot("export", "--db", path, "--format", "csv", cwd=tmp_path)
+    queries = [row["query"] for row in csv.DictReader(io.StringIO(result.stdout))]
+    assert queries == ["'=HYPERLINK(\"http://example.com\",\"x\")", "'-1+2", "plain"]

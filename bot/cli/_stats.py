@@ -166,7 +166,14 @@ async def _write_rows(storage: Storage, args: argparse.Namespace, out: TextIO) -
 def _cell(value: object) -> object:
     if value is None:
         return ""
-    return int(value) if isinstance(value, bool) else value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return "'" + value  # a query like "=HYPERLINK(...)" must not run in a spreadsheet
+    return value
+
+
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def _run(args: argparse.Namespace, work: Callable[[Storage], Awaitable[None]]) -> int:
