@@ -365,6 +365,7 @@ class Daily(commands.Cog):
                 ephemeral=True,
             )
             return
+        await ctx.defer(ephemeral=True)  # a busy database may take longer than Discord waits
         storage = self.bot.storage
         current = await storage.get_settings(ctx.guild.id)
         settings = replace(
@@ -391,6 +392,7 @@ class Daily(commands.Cog):
     @commands.has_guild_permissions(manage_guild=True)
     async def daily_off(self, ctx: commands.Context[Any]) -> None:
         assert ctx.guild is not None
+        await ctx.defer(ephemeral=True)  # a busy database may take longer than Discord waits
         storage = self.bot.storage
         current = await storage.get_settings(ctx.guild.id)
         await storage.save_settings(replace(current, daily_enabled=False, daily_problem=None))

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.storage import StorageError
 from bot.text import clean, neutralise
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def explain(error: BaseException) -> str | None:
         return "You can't use that command here."
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         return "That command has changed since your app loaded it; try again in a minute."
+    if isinstance(error, StorageError):
+        return "I couldn't save that: the database is busy or full. Nothing was changed; try again."
     return None
 
 

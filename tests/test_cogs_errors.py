@@ -14,6 +14,7 @@ from discord.ext import commands
 
 from bot.client import PeacebotBot
 from bot.content import Library
+from bot.storage import StorageError
 from cogs.errors import UNEXPECTED, explain, report, unwrap
 from tests._cog_fakes import FakeContext, FakeInteraction, close_bot, make_bot
 
@@ -48,6 +49,7 @@ def _cooldown() -> commands.CommandOnCooldown:
         (commands.CheckFailure(), "can't use that command here"),
         (app_commands.CheckFailure(), "can't use that command here"),
         (commands.DisabledCommand(), "turned off"),
+        (StorageError("database error: database is locked"), "database is busy or full"),
     ],
 )
 def test_each_expected_error_gets_its_own_short_reply(error: Exception, expected: str) -> None:

@@ -147,4 +147,4 @@ async def test_csv_export_defuses_spreadsheet_formulas(tmp_path: Path) -> None:
         assert await store.flush()
     result = peacebot("export", "--db", path, "--format", "csv", cwd=tmp_path)
     queries = [row["query"] for row in csv.DictReader(io.StringIO(result.stdout))]
-    assert queries == ["'=HYPERLINK(\"http://example.com\",\"x\")", "'-1+2", "plain"]
+    assert queries == ['\'=HYPERLINK("http://example.com","x")', "'-1+2", "plain"]
