@@ -232,9 +232,11 @@ class Librarian:
     def _search_answer(self, resolution: Resolution) -> Answer:
         shown = neutralise(clean(resolution.query, 100))
         blocks = [f"{i}. {_hit_line(m)}" for i, m in enumerate(resolution.matches, 1)]
+        # One page holds every hit (each line is capped), so results never need paging.
         pages = paginate(
-            truncate(f"Search: {shown}", TITLE_MAX), blocks, (), None, COLOURS["search"]
-        )
+            truncate(f"Search: {shown}", TITLE_MAX), blocks, (), None, COLOURS["search"],
+            page_target=DESCRIPTION_MAX - 96,
+        )  # fmt: skip
         # A fact hit links to its section, so every result leads somewhere to read on.
         named = {
             entry.id: entry
@@ -331,7 +333,7 @@ def _split(block: str, size: int) -> list[str]:
 def _hit_line(match: Match) -> str:
     entry = match.entry
     if isinstance(entry, Fact):
-        return f"{entry.text} *(fact)*"
+        return f"{truncate(entry.text, 300)} *(fact)*"
     body = entry.definition if isinstance(entry, Term) else entry.summary
     return f"**{entry.name}** ({entry.kind}) — {truncate(body, 220)}"
 

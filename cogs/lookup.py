@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.answers import Answer
 from bot.text import clean
-from cogs._ui import SEARCH_REF_MAX, answer_message, log_context
+from cogs._ui import answer_message, log_context
 
 if TYPE_CHECKING:
     from bot.client import PeacebotBot
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUERY_MAX = 200  # longer input is cut; no name in the guide is near this long
-SEARCH_MAX = SEARCH_REF_MAX  # a search this short can be re-run by its page buttons
+SEARCH_MAX = QUERY_MAX  # results fit one page; a longer query could not be paged from a button
 CHOICE_MAX = 100  # Discord's limit for a choice's name and value
 CHOICES_MAX = 25  # Discord's limit for the number of choices
 SLOW_AUTOCOMPLETE_MS = 250.0

@@ -136,3 +136,10 @@ def test_about_counts_the_library(librarian, library):
     answer = librarian.about()
     assert f"**{len(library.terms)}** glossary terms" in answer.pages[0].description
     assert library.version in answer.pages[0].footer
+
+
+def test_search_results_fit_one_page_however_long_the_hits(librarian, library):
+    for query in ("peace", "security council resolution", "un mission force civilians"):
+        answer = librarian.search(query)
+        assert len(answer.pages) == 1, query
+        assert_fits_discord(answer)
