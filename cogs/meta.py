@@ -34,7 +34,7 @@ class Meta(commands.Cog):
 
     @commands.hybrid_command(name="help", description="List the commands and what they do")
     async def help(self, ctx: commands.Context[Any]) -> None:
-        lines = [await self._line(ctx, command) for command in self._listed()]
+        lines = [line for command in self._listed() for line in await self._lines(ctx, command)]
         text = "\n".join(line for line in lines if line)
         footer = None
         if self.bot.config.prefix:
@@ -72,14 +72,28 @@ class Meta(commands.Cog):
             listed.setdefault(app_command.name, app_command)
         return [listed[name] for name in sorted(listed)]
 
-    async def _line(self, ctx: commands.Context[Any], command: Any) -> str | None:
+    async def _lines(self, ctx: commands.Context[Any], command: Any) -> list[str | None]:
+        """A group is listed as its sub-commands, as Discord shows them (`/quiz start`)."""
+        if not isinstance(command, commands.Group):
+            return [await self._line(ctx, command)]
+        lines = []
+        fallback = getattr(command, "fallback", None)
+        if fallback:
+            lines.append(await self._line(ctx, command, f"{command.name} {fallback}"))
+        for sub in sorted(command.commands, key=lambda c: c.name):
+            lines.append(await self._line(ctx, sub, sub.qualified_name))
+        return lines
+
+    async def _line(
+        self, ctx: commands.Context[Any], command: Any, name: str | None = None
+    ) -> str | None:
         if isinstance(command, commands.Command):
             try:
                 if not await command.can_run(ctx):
                     return None
             except commands.CommandError:
                 return None  # never show a command the user may not run
-            usage = f"{command.name} {command.signature}".strip()
+            usage = f"{name or command.name} {command.signature}".strip()
             summary = command.description or command.short_doc
         else:
             needed = getattr(command, "default_permissions", None)
@@ -88,7 +102,7 @@ class Meta(commands.Cog):
             usage = command.name
             summary = getattr(command, "description", "")
         sub = getattr(command, "commands", None)
-        if sub:
+        if sub and name is None:
             usage += " (" + ", ".join(sorted(c.name for c in sub)) + ")"
         return f"`/{usage}` — {summary}"
 

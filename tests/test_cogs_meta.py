@@ -116,3 +116,13 @@ async def test_unknown_prefix_commands_reach_meta(bot: PeacebotBot) -> None:
     for _ in range(20):  # let the listeners scheduled by dispatch run
         await asyncio.sleep(0)
     assert [s.content for s in ctx.sent][:1] == ["Did you mean `!define`?"]
+
+
+async def test_help_lists_groups_as_discord_shows_them(bot: PeacebotBot) -> None:
+    text = await help_text(bot)
+    assert "`/quiz start [questions] [section]`" in text
+    assert "`/quiz stop`" in text
+    assert "`/daily status`" in text
+    assert "/daily set" not in text  # needs Manage Server
+    manager = await help_text(bot, permissions=discord.Permissions(manage_guild=True))
+    assert "`/daily set <channel> <time>" in manager
