@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -172,6 +173,9 @@ class PeacebotBot(commands.Bot):
             await self.sync_app_commands()
         if self.heartbeat_path is not None:
             self._heartbeat.start()
+        # Content, indexes and discord.py live for the whole run: keep them out of the garbage
+        # collector's full passes, which otherwise stall the event loop for milliseconds.
+        gc.freeze()
 
     async def sync_app_commands(self) -> list[app_commands.AppCommand]:
         """Globally, or only to PEACEBOT_DEV_GUILD, where changes show up at once."""
