@@ -297,19 +297,8 @@ def log_interaction(
     failed: bool = False,
 ) -> None:
     """Log a button click or slash-only command through the bot's query log."""
-    log_query = getattr(interaction.client, "log_query", None)
-    if log_query is None:
-        return
-    log_query(
-        command=command,
-        query=query,
-        started=started,
-        guild_id=interaction.guild_id,
-        channel_id=interaction.channel_id,
-        user_id=interaction.user.id,
-        answer=answer,
-        failed=failed,
-    )
+    where = (interaction.guild_id, interaction.channel_id, interaction.user.id)
+    _log(interaction.client, where, command, query, answer, started, failed)
 
 
 def log_context(
@@ -322,16 +311,30 @@ def log_context(
     failed: bool = False,
 ) -> None:
     """Log a prefix or hybrid command through the bot's query log."""
-    log_query = getattr(ctx.bot, "log_query", None)
+    where = (ctx.guild.id if ctx.guild is not None else None, ctx.channel.id, ctx.author.id)
+    _log(ctx.bot, where, command, query, answer, started, failed)
+
+
+def _log(
+    client: discord.Client,
+    where: tuple[int | None, int | None, int],
+    command: str,
+    query: str,
+    answer: Answer | None,
+    started: float,
+    failed: bool,
+) -> None:
+    log_query = getattr(client, "log_query", None)  # test bots may have no query log
     if log_query is None:
         return
+    guild_id, channel_id, user_id = where
     log_query(
         command=command,
         query=query,
         started=started,
-        guild_id=ctx.guild.id if ctx.guild is not None else None,
-        channel_id=ctx.channel.id,
-        user_id=ctx.author.id,
+        guild_id=guild_id,
+        channel_id=channel_id,
+        user_id=user_id,
         answer=answer,
         failed=failed,
     )
