@@ -15,7 +15,7 @@ RUN useradd --create-home --uid 10001 peacebot \
 
 # Install the package (bot/ and cogs/) with its dependencies, then drop the sources.
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY cogs ./cogs
 RUN pip install . && rm -rf /src
