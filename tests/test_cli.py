@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -142,3 +143,32 @@ def test_schema_command_writes_the_schema(tmp_path):
     target = tmp_path / "schema.json"
     assert peacebot("schema", "--output", str(target)).returncode == 0
     assert json.loads(target.read_text())["title"] == "peacebot content file"
+
+
+def test_sigterm_to_a_waiting_console_keeps_every_logged_query(tmp_path):
+    """A real `peacebot` process: answer, wait for more input, get SIGTERM, flush, exit 0."""
+    db = tmp_path / "console.sqlite3"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console", "--db", str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        queries = ["define roe", "define chapter 7", "section history"]
+        process.stdin.write("\n".join(queries) + "\n")
+        process.stdin.flush()
+        seen = []
+        while len([line for line in seen if line.startswith("====")]) < len(queries):
+            line = process.stdout.readline()  # the answers' title underlines, one per answer
+            assert line, f"console ended early: {process.stderr.read()}"
+            seen.append(line)
+        process.send_signal(signal.SIGTERM)  # stdin stays open: the console is waiting
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+    with sqlite3.connect(db) as connection:
+        logged = [row[0] for row in connection.execute("SELECT query FROM query_log")]
+    assert logged == ["roe", "chapter 7", "history"]

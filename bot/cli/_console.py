@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import random
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -88,21 +91,55 @@ async def _serve(library: Library, seed: int | None, db: str | None) -> int:
     interactive = sys.stdin.isatty()
     if interactive:
         print(f"peacebot console: {sum(library.counts().values())} entries. Type 'help'.")
-    loop = asyncio.get_running_loop()
     try:
-        while True:  # reading in a thread keeps the query-log writer running meanwhile
-            line = await loop.run_in_executor(None, _read_line, interactive, console.prompt)
+        await _converse(console, interactive)
+    finally:
+        if storage is not None:
+            await storage.close()  # writes every logged query, also after SIGINT/SIGTERM
+    return 0
+
+
+async def _converse(console: Console, interactive: bool) -> None:
+    """Answer lines until end of input, `quit`, SIGINT or SIGTERM.
+
+    Lines are read by a daemon thread, one at a time (the prompt depends on the answer before),
+    so the query-log writer keeps running and a signal never waits for the next line.
+    """
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(signum, stop.set)
+    wanted = threading.Event()
+
+    def read() -> None:
+        while True:
+            wanted.wait()
+            wanted.clear()
+            line = _read_line(interactive, console.prompt)
+            loop.call_soon_threadsafe(lines.put_nowait, line)
             if line is None:
-                break
-            reply = console.handle(line)
+                return
+
+    threading.Thread(target=read, name="console-input", daemon=True).start()
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        while True:
+            wanted.set()
+            next_line = asyncio.ensure_future(lines.get())
+            await asyncio.wait({next_line, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set():
+                next_line.cancel()
+                return
+            line = next_line.result()
+            reply = None if line is None else console.handle(line)
             if reply is None:
-                break
+                return
             if reply:
                 print(reply, end="\n\n", flush=True)
     finally:
-        if storage is not None:
-            await storage.close()
-    return 0
+        stopped.cancel()
 
 
 def _read_line(interactive: bool, prompt: str) -> str | None:
