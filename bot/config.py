@@ -30,6 +30,11 @@ class Config:
         )
 
 
+def content_dir() -> Path:
+    """PEACEBOT_CONTENT, or the bundled content."""
+    return Path(os.environ.get("PEACEBOT_CONTENT") or BUNDLED_CONTENT)
+
+
 class ConfigError(ValueError):
     """A setting has a value the bot cannot use."""
 
@@ -43,7 +48,7 @@ def load_config(env_file: str | Path | None = ".env") -> Config:
         raise ConfigError(f"PEACEBOT_DEV_GUILD must be a server id (digits), got {guild!r}")
     return Config(
         token=os.environ.get("DISCORD_TOKEN", "").strip() or None,
-        content_dir=Path(os.environ.get("PEACEBOT_CONTENT") or BUNDLED_CONTENT),
+        content_dir=content_dir(),
         db_path=os.environ.get("PEACEBOT_DB") or "peacebot.sqlite3",
         prefix=os.environ.get("PEACEBOT_PREFIX", "!"),
         dev_guild_id=int(guild) if guild else None,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.config import BUNDLED_CONTENT
+from bot.config import content_dir
 from bot.content import TABLES, Library, QuizQuestion, Source
 from bot.text import normalise
 
@@ -54,7 +54,8 @@ _TextLoader.yaml_implicit_resolvers = {
 
 
 def default_content_dir() -> Path:
-    return BUNDLED_CONTENT
+    """Where content is read from when no directory is given (PEACEBOT_CONTENT or bundled)."""
+    return content_dir()
 
 
 def load_library(directory: Path | str | None = None) -> Library:

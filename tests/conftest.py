@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import BUNDLED_CONTENT
 from bot.content import Library
 from bot.loader import load_library
 from bot.lookup import LookupEngine
@@ -22,8 +23,8 @@ def small_library() -> Library:
 
 @pytest.fixture(scope="session")
 def library() -> Library:
-    """The bundled content, as users get it."""
-    return load_library()
+    """The bundled content, as users get it (whatever PEACEBOT_CONTENT says)."""
+    return load_library(BUNDLED_CONTENT)
 
 
 @pytest.fixture(scope="session")

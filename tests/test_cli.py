@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import sqlite3
@@ -172,3 +173,10 @@ def test_sigterm_to_a_waiting_console_keeps_every_logged_query(tmp_path):
     with sqlite3.connect(db) as connection:
         logged = [row[0] for row in connection.execute("SELECT query FROM query_log")]
     assert logged == ["roe", "chapter 7", "history"]
+
+
+def test_peacebot_content_chooses_the_library(tmp_path):
+    env = {**os.environ, "PEACEBOT_CONTENT": str(TEST_LIBRARY)}
+    result = peacebot("check", env=env)
+    assert result.stdout.startswith("OK: 2 sections, 7 terms,"), result.stderr
+    assert "no-fly-zone" in peacebot("lookup", "--json", "nfz", env=env).stdout
