@@ -285,6 +285,7 @@ async def log_call_cost(directory: Path) -> float:
 
 
 async def main(args: argparse.Namespace) -> None:
+    gc.freeze()  # as the bot does once it has started (PeacebotBot.setup_hook)
     with tempfile.TemporaryDirectory(prefix="peacebot-bench-") as tmp:
         directory = Path(tmp)
         results = []
