@@ -139,12 +139,20 @@ class Librarian:
         """Glossary terms whose name or alias appears in `text`, longest names first."""
         haystack = f" {normalise(text)} "
         found: dict[str, Link] = {}
-        for term in self.library.terms.values():
-            for label in (term.name, *term.aliases):
-                key = normalise(label)
-                if len(key) >= 3 and f" {key} " in haystack:
-                    found.setdefault(term.id, Link(_label(term.name), term.id))
+        for term, key in self._term_keys:
+            if f" {key} " in haystack:
+                found.setdefault(term.id, Link(_label(term.name), term.id))
         return sorted(found.values(), key=lambda link: -len(link.label))[:limit]
+
+    @functools.cached_property
+    def _term_keys(self) -> list[tuple[Term, str]]:
+        """Every term's normalised names worth spotting in a text (three characters or more)."""
+        keys = [
+            (term, normalise(label))
+            for term in self.library.terms.values()
+            for label in (term.name, *term.aliases)
+        ]
+        return [(term, key) for term, key in keys if len(key) >= 3]
 
     # -- about ---------------------------------------------------------------------------
     def about(self) -> Answer:
