@@ -13,6 +13,8 @@ from discord.ext import commands
 from bot.content import Section
 from bot.schedule import ScheduleError, load_timezone, local_today
 from bot.text import clean
+from cogs._ui import autocomplete_choices
+from cogs.errors import permission_label
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -22,13 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SECTIONS = frozenset({"section"})
-CHOICE_MAX = 100
 INPUT_MAX = 200
-
-
-def permission_label(name: str) -> str:
-    """`manage_guild` -> `Manage Server`, as Discord shows permissions to people."""
-    return name.replace("guild", "server").replace("_", " ").title()
 
 
 def missing_to_post(channel: Any, guild: Any) -> list[str]:
@@ -50,13 +46,7 @@ async def section_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
     """Section names as the user types. Only a suggestion: commands re-resolve the value."""
-    bot: PeacebotBot = interaction.client  # type: ignore[assignment]
-    try:
-        found = bot.engine.autocomplete(clean(current, CHOICE_MAX), kinds=SECTIONS, limit=25)
-    except Exception:
-        log.exception("section autocomplete failed")
-        return []
-    return [app_commands.Choice(name=choice.name, value=choice.value) for choice in found]
+    return autocomplete_choices(interaction.client, current, SECTIONS)
 
 
 def resolve_section(bot: PeacebotBot, text: str | None) -> Section | None:

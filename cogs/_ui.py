@@ -22,6 +22,9 @@ from cogs.errors import report, send_ephemeral
 log = logging.getLogger(__name__)
 
 LABEL_MAX = 80  # Discord's limit for a button label
+CHOICE_MAX = 100  # Discord's limit for an autocomplete choice's name and value
+CHOICES_MAX = 25  # Discord's limit for the number of choices
+SLOW_AUTOCOMPLETE_MS = 250.0
 MAX_SUGGESTIONS = 5
 MAX_RELATED = 10  # two rows of five
 ENTRY_ID_MAX = 64  # the content model's limit; keeps every custom_id within Discord's 100
@@ -29,6 +32,33 @@ SEARCH_REF_MAX = 64  # a search query this long still fits a page button's custo
 _ENTRY_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
 NOT_YOURS = "Only the person who asked can turn these pages. Ask the bot yourself to get your own."
+
+
+# -- autocomplete -----------------------------------------------------------------------------
+
+
+def autocomplete_choices(
+    bot: Any, current: str, kinds: frozenset[str] | None
+) -> list[discord.app_commands.Choice[str]]:
+    """Up to 25 choices for `current` from the lookup engine; every command re-resolves what it
+    receives. The engine is pure CPU and answers in about a millisecond; the input is bounded
+    so it stays that way, and any failure answers with no choices rather than leaving Discord
+    waiting."""
+    started = time.perf_counter()
+    try:
+        found = bot.engine.autocomplete(clean(current, CHOICE_MAX), kinds=kinds, limit=CHOICES_MAX)
+        result = [
+            discord.app_commands.Choice(name=clean(c.name, CHOICE_MAX) or c.value, value=c.value)
+            for c in found[:CHOICES_MAX]
+            if len(c.value) <= CHOICE_MAX
+        ]
+    except Exception:
+        log.exception("autocomplete failed for %r", current[:CHOICE_MAX])
+        return []
+    elapsed_ms = (time.perf_counter() - started) * 1000.0
+    if elapsed_ms > SLOW_AUTOCOMPLETE_MS:
+        log.warning("autocomplete took %.0f ms for %r", elapsed_ms, current[:CHOICE_MAX])
+    return result
 
 
 # -- embeds -----------------------------------------------------------------------------------

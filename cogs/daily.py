@@ -35,8 +35,8 @@ from bot.schedule import (
 )
 from bot.storage import DeckState, GuildSettings, Storage
 from bot.study_cards import NO_THREADS_NOTE, pick_prompt, prompt_card, thread_name
-from cogs._study import permission_label
 from cogs._ui import answer_message, card_to_embed
+from cogs.errors import permission_label
 
 if TYPE_CHECKING:
     from bot.client import PeacebotBot

@@ -42,10 +42,13 @@ def unwrap(error: BaseException) -> BaseException:
             return error
 
 
+def permission_label(name: str) -> str:
+    """`manage_guild` -> `Manage Server`, as Discord shows permissions to people."""
+    return name.replace("guild", "server").replace("_", " ").title()
+
+
 def _permission_names(names: list[str]) -> str:
-    # `manage_guild` is shown as Discord shows it to people: "Manage Server".
-    shown = [n.replace("guild", "server").replace("_", " ").title() for n in names]
-    return ", ".join(shown)
+    return ", ".join(permission_label(name) for name in names)
 
 
 def explain(error: BaseException) -> str | None:

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.answers import Answer
 from bot.text import clean
-from cogs._ui import answer_message, log_context
+from cogs._ui import answer_message, autocomplete_choices, log_context
 
 if TYPE_CHECKING:
     from bot.client import PeacebotBot
@@ -21,9 +21,6 @@ log = logging.getLogger(__name__)
 
 QUERY_MAX = 200  # longer input is cut; no name in the guide is near this long
 SEARCH_MAX = QUERY_MAX  # results fit one page; a longer query could not be paged from a button
-CHOICE_MAX = 100  # Discord's limit for a choice's name and value
-CHOICES_MAX = 25  # Discord's limit for the number of choices
-SLOW_AUTOCOMPLETE_MS = 250.0
 
 TERMS = frozenset({"term"})
 SECTIONS = frozenset({"section"})
@@ -41,42 +38,20 @@ class Lookup(commands.Cog):
 
     # -- autocomplete: only a suggestion; the commands re-resolve whatever they receive -------
 
-    def choices(self, current: str, kinds: frozenset[str] | None) -> list[app_commands.Choice[str]]:
-        """Up to 25 choices for `current`. The engine is pure CPU and answers in about a
-        millisecond; the input is bounded so it stays that way, and any failure answers with
-        no choices rather than leaving Discord waiting."""
-        started = time.perf_counter()
-        try:
-            found = self.bot.engine.autocomplete(
-                clean(current, CHOICE_MAX), kinds=kinds, limit=CHOICES_MAX
-            )
-            result = [
-                app_commands.Choice(name=clean(c.name, CHOICE_MAX) or c.value, value=c.value)
-                for c in found[:CHOICES_MAX]
-                if len(c.value) <= CHOICE_MAX
-            ]
-        except Exception:
-            log.exception("autocomplete failed for %r", current[:CHOICE_MAX])
-            return []
-        elapsed_ms = (time.perf_counter() - started) * 1000.0
-        if elapsed_ms > SLOW_AUTOCOMPLETE_MS:
-            log.warning("autocomplete took %.0f ms for %r", elapsed_ms, current[:CHOICE_MAX])
-        return result
-
     async def term_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return self.choices(current, TERMS)
+        return autocomplete_choices(self.bot, current, TERMS)
 
     async def section_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return self.choices(current, SECTIONS)
+        return autocomplete_choices(self.bot, current, SECTIONS)
 
     async def entry_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return self.choices(current, NAMED)
+        return autocomplete_choices(self.bot, current, NAMED)
 
     # -- commands ---------------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ from discord import app_commands
 
 from bot.client import PeacebotBot
 from bot.content import Library
-from cogs.lookup import CHOICES_MAX, SEARCH_MAX, Lookup
+from cogs._ui import CHOICES_MAX
+from cogs.lookup import SEARCH_MAX, Lookup
 from tests._cog_fakes import USER_ID, FakeContext, FakeInteraction, close_bot, make_bot
 
 
