@@ -183,6 +183,7 @@ async def test_buttons_rebuild_from_their_custom_id() -> None:
 class _Registry:
     def __init__(self) -> None:
         self.items: set[type] = set()
+        self.listeners: set[tuple[object, str]] = set()
 
     def add_dynamic_items(self, *items: type) -> None:
         self.items.update(items)
@@ -190,13 +191,20 @@ class _Registry:
     def remove_dynamic_items(self, *items: type) -> None:
         self.items.difference_update(items)
 
+    def add_listener(self, function: object, name: str) -> None:
+        self.listeners.add((function, name))
+
+    def remove_listener(self, function: object, name: str) -> None:
+        self.listeners.discard((function, name))
+
 
 async def test_the_extension_registers_the_persistent_buttons() -> None:
     registry = _Registry()
     await ui.setup(registry)  # type: ignore[arg-type]
     assert registry.items == {OpenEntryButton, PageButton}
+    assert registry.listeners == {(ui.answer_unmatched_component, "on_interaction")}
     await ui.teardown(registry)  # type: ignore[arg-type]
-    assert not registry.items
+    assert not registry.items and not registry.listeners
     assert EXTENSIONS[0] == "cogs._ui"  # loaded before the cogs that send buttons
 
 

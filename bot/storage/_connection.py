@@ -1,4 +1,5 @@
-"""Opening a connection with the settings every peacebot connection needs."""
+"""SQLite: opening a connection with the settings every peacebot connection needs, and telling
+what kind of failure an error is."""
 
 from __future__ import annotations
 
@@ -44,8 +45,25 @@ def needs_reopen(exc: BaseException) -> bool:
     return True  # e.g. aiosqlite's "Connection closed"
 
 
-async def connect(path: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
-    """Open `path` in autocommit mode (we issue BEGIN ourselves) with WAL and foreign keys."""
+def is_busy(exc: BaseException) -> bool:
+    """Another connection holds the lock we need and did not let go within the busy timeout."""
+    return isinstance(exc, sqlite3.OperationalError) and primary_code(exc) in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )
+
+
+READER_CACHE_KIB = 16384  # page cache per reader: a /stats pass over a big server stays in memory
+
+
+async def connect(
+    path: str, *, busy_timeout_ms: int, reader: bool = False
+) -> aiosqlite.Connection:
+    """Open `path` in autocommit mode (we issue BEGIN ourselves) with WAL and foreign keys.
+
+    A `reader` connection refuses writes (`query_only`), so nothing but the one writer ever
+    takes the write lock, and keeps a bigger page cache for the statistics queries.
+    """
     try:
         if path != MEMORY:
             # aiosqlite leaves its thread to report a failed open after we return, which
@@ -61,6 +79,9 @@ async def connect(path: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
             await _use_wal(conn, busy_timeout_ms)
             # In WAL mode NORMAL loses no committed transaction when only the process dies.
             await conn.execute("PRAGMA synchronous = NORMAL")
+        if reader:
+            await conn.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB:d}")
+            await conn.execute("PRAGMA query_only = 1")
     except BaseException as exc:
         await conn.close()
         if isinstance(exc, sqlite3.Error):
