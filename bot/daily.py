@@ -259,13 +259,13 @@ class DailyScheduler:
             try:
                 await storage.reschedule_daily(work.reschedule)
             except StorageError as exc:
-                log.warning("daily posts: could not move %d servers (%s)", len(work.reschedule), exc)
+                log.warning(
+                    "daily posts: could not move %d servers (%s)", len(work.reschedule), exc
+                )
                 work.reschedule.clear()
 
     def _hand_out(self, settings: GuildSettings, claim: DailyClaim) -> None:
-        task = asyncio.create_task(
-            self._send(settings, claim), name=f"daily-post-{claim.guild_id}"
-        )
+        task = asyncio.create_task(self._send(settings, claim), name=f"daily-post-{claim.guild_id}")
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
@@ -345,4 +345,3 @@ class DailyScheduler:
 
     async def remaining_facts(self, guild_id: int) -> int:
         return facts_left(await self._storage().get_deck(guild_id), self._fact_ids())
-

@@ -35,6 +35,7 @@ from bot.quiz import (
     pick_questions,
 )
 from bot.schedule import local_today
+from bot.storage import StorageBusy, StorageError
 from bot.streaks import streak
 from bot.study_cards import (
     LeaderboardLine,
@@ -45,7 +46,6 @@ from bot.study_cards import (
     reveal_card,
     scoreboard_card,
 )
-from bot.storage import StorageBusy, StorageError
 from cogs._permissions import missing_permissions
 from cogs._study import section_autocomplete, section_parameter, server_zone
 from cogs._ui import ReportingView, card_to_embed, guarded

@@ -15,10 +15,10 @@ from discord.ext import commands
 
 from bot.client import PeacebotBot
 from bot.content import Library
-from bot.storage import GuildSettings
-from cogs._study import SectionArgument, SectionNotFound, resolve_section
 from bot.daily import DailyPostProblem
+from bot.storage import GuildSettings
 from cogs._permissions import POST, THREADS, missing_permissions
+from cogs._study import SectionArgument, SectionNotFound, resolve_section
 from cogs.daily import Daily
 from cogs.discuss import NO_THREADS, Discuss
 from cogs.quiz import ENDED, Quiz

@@ -347,4 +347,3 @@ async def test_the_task_sleeps_until_due_and_is_woken_by_a_settings_change(
         assert len(sender.sent) == 1
     finally:
         await scheduler.stop()
-

@@ -56,9 +56,7 @@ def is_busy(exc: BaseException) -> bool:
 READER_CACHE_KIB = 16384  # page cache per reader: a /stats pass over a big server stays in memory
 
 
-async def connect(
-    path: str, *, busy_timeout_ms: int, reader: bool = False
-) -> aiosqlite.Connection:
+async def connect(path: str, *, busy_timeout_ms: int, reader: bool = False) -> aiosqlite.Connection:
     """Open `path` in autocommit mode (we issue BEGIN ourselves) with WAL and foreign keys.
 
     A `reader` connection refuses writes (`query_only`), so nothing but the one writer ever

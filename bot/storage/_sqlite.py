@@ -9,8 +9,10 @@ One file, several connections (WAL lets readers read while one writer writes):
 `":memory:"` is one database per connection, so there everything shares the writer (and its lock).
 
 Transactions are cancellation-safe: BEGIN is inside the try, and whatever ends a transaction
-early (an error, a cancelled task, a second cancel during the clean-up) leaves a ROLLBACK queued
-on the connection's thread ahead of anything else, so the next transaction starts clean.
+early leaves a ROLLBACK queued on the connection's thread, behind the statement that may still
+be running there (a BEGIN waiting for another process's lock). A cancelled caller returns at
+once; the write lock is released only once that ROLLBACK has run, so the next transaction
+always starts clean.
 A write waits at most `busy_timeout_ms` in total (for the lock and for the file) and then raises
 `StorageBusy`.
 """
@@ -64,6 +66,7 @@ class SqliteEngine:
         self._all_readers: list[aiosqlite.Connection] = []
         self._stale_writer = False
         self._cleanups: set[asyncio.Task[None]] = set()
+        self._unlock_after_cleanup = False  # a cancelled transaction's clean-up owns the lock
 
     @property
     def shared(self) -> bool:
@@ -170,23 +173,36 @@ class SqliteEngine:
                         raise storage_error(exc, "writing") from exc
             raise AssertionError("unreachable")
         finally:
-            self._write_lock.release()
+            if self._unlock_after_cleanup:
+                self._unlock_after_cleanup = False
+            else:
+                self._write_lock.release()
 
     async def _transaction(self, conn: aiosqlite.Connection, work: Work[T]) -> T:
-        if conn.in_transaction:  # left open by a transaction cancelled twice: never build on it
+        if conn.in_transaction:  # never build on a transaction someone left open
             await _roll_back(conn)
         try:
             await conn.execute("BEGIN IMMEDIATE")
             result = await work(conn)
             await conn.execute("COMMIT")
-        except BaseException:
-            cleanup = asyncio.ensure_future(_roll_back(conn))
+        except asyncio.CancelledError:
+            # The statement we were waiting for may still run (a BEGIN that gets the lock
+            # later): the ROLLBACK queues behind it, and the lock is held until it has run.
+            cleanup = asyncio.ensure_future(self._roll_back_then_unlock(conn))
             self._cleanups.add(cleanup)
             cleanup.add_done_callback(self._cleanups.discard)
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(cleanup)  # a second cancel leaves it queued, still first
+            self._unlock_after_cleanup = True
+            raise
+        except BaseException:
+            await _roll_back(conn)
             raise
         return result
+
+    async def _roll_back_then_unlock(self, conn: aiosqlite.Connection) -> None:
+        try:
+            await _roll_back(conn)
+        finally:
+            self._write_lock.release()
 
     async def _wait_at_most(self, conn: aiosqlite.Connection, seconds: float) -> None:
         """Let SQLite wait for the file's lock only as long as this write has left."""
