@@ -53,14 +53,18 @@ def is_busy(exc: BaseException) -> bool:
     )
 
 
-READER_CACHE_KIB = 16384  # page cache per reader: a /stats pass over a big server stays in memory
+# A bigger page cache for the readers (a /stats pass over a big server stays in memory) and for
+# the query log's writer (each batch touches a leaf of the (guild_id, at) index per server).
+BIG_CACHE_KIB = 16384
 
 
-async def connect(path: str, *, busy_timeout_ms: int, reader: bool = False) -> aiosqlite.Connection:
+async def connect(
+    path: str, *, busy_timeout_ms: int, reader: bool = False, big_cache: bool = False
+) -> aiosqlite.Connection:
     """Open `path` in autocommit mode (we issue BEGIN ourselves) with WAL and foreign keys.
 
     A `reader` connection refuses writes (`query_only`), so nothing but the one writer ever
-    takes the write lock, and keeps a bigger page cache for the statistics queries.
+    takes the write lock; readers and `big_cache` connections keep a bigger page cache.
     """
     try:
         if path != MEMORY:
@@ -77,8 +81,9 @@ async def connect(path: str, *, busy_timeout_ms: int, reader: bool = False) -> a
             await _use_wal(conn, busy_timeout_ms)
             # In WAL mode NORMAL loses no committed transaction when only the process dies.
             await conn.execute("PRAGMA synchronous = NORMAL")
+        if reader or big_cache:
+            await conn.execute(f"PRAGMA cache_size = -{BIG_CACHE_KIB:d}")
         if reader:
-            await conn.execute(f"PRAGMA cache_size = -{READER_CACHE_KIB:d}")
             await conn.execute("PRAGMA query_only = 1")
     except BaseException as exc:
         await conn.close()

@@ -109,7 +109,9 @@ class SqliteEngine:
         if self.shared:
             assert self._writer is not None
             return SqliteLogSink(self._writer, None, self._write_lock)
-        connector = partial(connect, self.path, busy_timeout_ms=min(self.busy_timeout_ms, 1000))
+        connector = partial(
+            connect, self.path, busy_timeout_ms=min(self.busy_timeout_ms, 1000), big_cache=True
+        )
         return SqliteLogSink(None, connector, None)
 
     # -- reads --------------------------------------------------------------------------------

@@ -28,68 +28,64 @@ def scope(since: datetime | None, guild_id: int | None) -> tuple[str, tuple]:
     return "guild_id = ? AND at >= ?", (guild_id, format_at(since))
 
 
-# Each statement is completed with a scope() condition: fixed texts only, values stay parameters.
-TOTALS = "SELECT COUNT(*), COALESCE(SUM(failed), 0), COUNT(duration_ms) FROM query_log WHERE {}"
-TOP_QUERIES = (
-    "SELECT lower(query) AS q, COUNT(*) AS n FROM query_log WHERE {} AND query <> '' "
-    "GROUP BY q ORDER BY n DESC, q LIMIT ?"
+# One statement, one pass over the rows in scope: they are read once into a temporary table
+# (MATERIALIZED), and every figure is computed from it. Completed with a scope() condition: fixed
+# texts only, values stay parameters. Each arm's rows carry its number (kind).
+STATS = """
+WITH w AS MATERIALIZED (
+    SELECT lower(query) AS q, query <> '' AS typed, matched_id AS m, outcome AS o,
+           command AS c, failed AS f, duration_ms AS d
+    FROM query_log WHERE {}
 )
-TOP_ENTRIES = (
-    "SELECT matched_id, COUNT(*) AS n FROM query_log WHERE {} AND matched_id IS NOT NULL "
-    "GROUP BY matched_id ORDER BY n DESC, matched_id LIMIT ?"
-)
-NO_MATCH_QUERIES = (
-    "SELECT lower(query) AS q, COUNT(*) AS n FROM query_log WHERE {} AND outcome = ? "
-    "AND query <> '' GROUP BY q ORDER BY n DESC, q LIMIT ?"
-)
-PER_COMMAND = (
-    "SELECT command, COUNT(*) AS n FROM query_log WHERE {} GROUP BY command "
-    "ORDER BY n DESC, command"
-)
-# The middle one (odd count) or the middle two (even count) of the sorted durations.
-MIDDLE_MS = (
-    "SELECT duration_ms FROM query_log WHERE {} AND duration_ms IS NOT NULL "
-    "ORDER BY duration_ms LIMIT ? OFFSET ?"
-)
-
-
-async def _counts(conn: aiosqlite.Connection, sql: str, params: tuple) -> tuple[Count, ...]:
-    async with conn.execute(sql, params) as cursor:
-        return tuple(Count(str(row[0]), row[1]) for row in await cursor.fetchall())
+SELECT 0, NULL, COUNT(*), COALESCE(SUM(f), 0), COUNT(d) FROM w
+UNION ALL SELECT * FROM (
+    SELECT 1, q, COUNT(*) AS n, 0, 0 FROM w WHERE typed GROUP BY q ORDER BY n DESC, q LIMIT ?)
+UNION ALL SELECT * FROM (
+    SELECT 2, m, COUNT(*) AS n, 0, 0 FROM w WHERE m IS NOT NULL
+    GROUP BY m ORDER BY n DESC, m LIMIT ?)
+UNION ALL SELECT * FROM (
+    SELECT 3, q, COUNT(*) AS n, 0, 0 FROM w WHERE o = ? AND typed
+    GROUP BY q ORDER BY n DESC, q LIMIT ?)
+UNION ALL SELECT * FROM (
+    SELECT 4, c, COUNT(*) AS n, 0, 0 FROM w GROUP BY c ORDER BY n DESC, c)
+UNION ALL SELECT * FROM (
+    SELECT 5, NULL, d, 0, 0 FROM w WHERE d IS NOT NULL ORDER BY d
+    LIMIT 2 - (SELECT COUNT(d) FROM w) % 2 OFFSET ((SELECT COUNT(d) FROM w) - 1) / 2)
+"""  # the last arm: the middle duration (odd count) or the middle two (even count)
+TOTALS, TOP_QUERIES, TOP_ENTRIES, NO_MATCH_QUERIES, PER_COMMAND, MIDDLE_MS = range(6)
 
 
 async def stats(
     conn: aiosqlite.Connection, since: datetime | None, guild_id: int | None, limit: int
 ) -> Stats:
     where, params = scope(since, guild_id)
-    async with conn.execute(TOTALS.format(where), params) as cursor:
-        total, failed, timed = await cursor.fetchone()  # type: ignore[misc]
-    top_queries = await _counts(conn, TOP_QUERIES.format(where), (*params, limit))
-    top_entries = await _counts(conn, TOP_ENTRIES.format(where), (*params, limit))
-    no_match = await _counts(conn, NO_MATCH_QUERIES.format(where), (*params, NO_MATCH, limit))
-    per_command = await _counts(conn, PER_COMMAND.format(where), params)
+    async with conn.execute(
+        STATS.format(where), (*params, limit, limit, NO_MATCH, limit)
+    ) as cursor:
+        rows = await cursor.fetchall()
+    counts: dict[int, list[Count]] = {kind: [] for kind in range(1, 5)}
+    middle: list[float] = []
+    total = failed = 0
+    for kind, name, value, failures, _timed in rows:
+        if kind == TOTALS:
+            total, failed = value, failures
+        elif kind == MIDDLE_MS:
+            middle.append(value)
+        else:
+            counts[kind].append(Count(str(name), value))
+    for found in counts.values():
+        found.sort(key=lambda count: (-count.count, count.name))
     return Stats(
         total=total,
         failed=failed,
-        top_queries=top_queries,
-        top_entries=top_entries,
-        no_match_queries=no_match,
-        per_command=per_command,
-        median_ms=await _median_ms(conn, where, params, timed),
+        top_queries=tuple(counts[TOP_QUERIES]),
+        top_entries=tuple(counts[TOP_ENTRIES]),
+        no_match_queries=tuple(counts[NO_MATCH_QUERIES]),
+        per_command=tuple(counts[PER_COMMAND]),
+        median_ms=sum(middle) / len(middle) if middle else None,
         since=since,
         guild_id=guild_id,
     )
-
-
-async def _median_ms(
-    conn: aiosqlite.Connection, where: str, params: tuple, timed: int
-) -> float | None:
-    if not timed:
-        return None
-    middle_params = (*params, 2 - timed % 2, (timed - 1) // 2)
-    async with conn.execute(MIDDLE_MS.format(where), middle_params) as cursor:
-        middle = [row[0] for row in await cursor.fetchall()]
-    return sum(middle) / len(middle)
 
 
 async def prune_chunk(conn: aiosqlite.Connection, before: datetime) -> int:
