@@ -75,7 +75,7 @@ FIGURES = (
 READS = {key for key, _, _ in FIGURES} - {"wake_100"}  # wake_100 claims: it writes
 
 
-# -- the worker: one code base, one backend ---------------------------------------------------------
+# -- the worker: one code base, one backend -------------------------------------------------------
 
 
 def zipf_weights(count: int) -> list[float]:
@@ -374,13 +374,16 @@ async def measure(subject: Subject, info: dict, args: argparse.Namespace, path: 
     return results
 
 
-async def worker(args: argparse.Namespace) -> None:
-    code = Path(args.code).resolve()
+def use_code(code: Path) -> None:
+    """Import `bot` from the checkout under test, not from wherever it is installed."""
     sys.path.insert(0, str(code))
     import bot
-    from bot.storage import Storage
 
     assert Path(bot.__file__).resolve().is_relative_to(code), f"{bot.__file__} is not in {code}"
+
+
+async def worker(args: argparse.Namespace) -> None:
+    from bot.storage import Storage
 
     legacy = not hasattr(Storage, "due_daily_posts")
     rng = random.Random(10)
@@ -491,6 +494,7 @@ def main() -> None:
         args.servers, args.log_rows, args.answers, args.samples = 1000, 50_000, 5000, 30
     if args.worker:
         args.backend = (args.backend or ["sqlite"])[0]
+        use_code(Path(args.code).resolve())
         asyncio.run(worker(args))
         return
     backends = args.backend or ["sqlite"]

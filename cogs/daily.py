@@ -61,6 +61,11 @@ class Daily(commands.Cog):
     async def cog_unload(self) -> None:
         await self.scheduler.stop()
 
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot left a server: nothing of it stays in memory (its settings stay on disk)."""
+        self.bot.storage.forget_cached(guild.id)
+
     # -- sending ------------------------------------------------------------------------------
 
     async def daily_channel(self, settings: GuildSettings) -> discord.TextChannel:

@@ -244,6 +244,8 @@ class _Routes:
 
     async def post_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
+        if channel.refuses_bot_posts:
+            raise DiscordError(403, 50013, "Missing Permissions")
         body = await read_body(request)
         problems = check_message(body.data, files=len(body.files))
         if problems:
