@@ -347,3 +347,18 @@ async def test_the_task_sleeps_until_due_and_is_woken_by_a_settings_change(
         assert len(sender.sent) == 1
     finally:
         await scheduler.stop()
+
+
+async def test_a_queue_entry_of_a_server_with_posts_off_leaves_the_queue(storage: Storage) -> None:
+    clock, sender = FakeWallClock(utc(2024, 1, 15, 9, 0)), Sender()
+    scheduler = scheduler_for(storage, clock, sender)
+    await enable(scheduler)
+
+    async def switch_off_behind_the_queues_back(conn) -> None:  # type: ignore[no-untyped-def]
+        await conn.execute(
+            "UPDATE guild_settings SET daily_enabled = 0 WHERE guild_id = ?", (GUILD,)
+        )
+
+    await storage._engine.write(switch_off_behind_the_queues_back)
+    assert await tick(scheduler) is None
+    assert sender.sent == [] and await storage.next_daily_due() is None

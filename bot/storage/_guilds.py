@@ -95,8 +95,10 @@ async def set_daily_problem(
 async def reschedule_daily(
     conn: aiosqlite.Connection, changes: Mapping[int, datetime | None]
 ) -> None:
-    """Move only wake-up times; a server switched off meanwhile stays off."""
+    """Move only wake-up times; a server switched off meanwhile stays off (None, out of the
+    queue, is always allowed)."""
     await conn.executemany(
-        "UPDATE guild_settings SET daily_next_at = ? WHERE guild_id = ? AND daily_enabled = 1",
+        "UPDATE guild_settings SET daily_next_at = ?1 WHERE guild_id = ?2 "
+        "AND (daily_enabled = 1 OR ?1 IS NULL)",
         [(at_text(next_at), guild_id) for guild_id, next_at in changes.items()],
     )
