@@ -34,6 +34,7 @@ from bot.storage import (
     Storage,
     StorageError,
 )
+from bot.waiting import nap
 
 log = logging.getLogger(__name__)
 
@@ -156,14 +157,7 @@ class DailyScheduler:
 
     async def _nap(self, seconds: float) -> None:
         """Sleep on the clock until `seconds` pass or `wake()` is called."""
-        timer = asyncio.ensure_future(self.clock.sleep(seconds))
-        woken = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({timer, woken}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in (timer, woken):
-                waiter.cancel()
-            await asyncio.gather(timer, woken, return_exceptions=True)
+        await nap(self.clock.sleep(seconds), self._wake)
 
     # -- one wake-up --------------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from bot.waiting import nap
+
 if TYPE_CHECKING:
     from bot.content import QuizQuestion, Source
 
@@ -360,14 +362,7 @@ class QuizSession:
 
     async def _nap(self, seconds: float) -> None:
         """Sleep on the clock until `seconds` pass or `_wake` is set."""
-        timer = asyncio.ensure_future(self._clock.sleep(seconds))
-        woken = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({timer, woken}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in (timer, woken):
-                waiter.cancel()
-            await asyncio.gather(timer, woken, return_exceptions=True)
+        await nap(self._clock.sleep(seconds), self._wake)
 
 
 class QuizRegistry:

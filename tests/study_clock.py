@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 
@@ -30,7 +31,17 @@ class FakeClock:
 
     @property
     def sleeping(self) -> int:
-        return sum(1 for _, future in self._sleepers if not future.done())
+        return len(self.deadlines)
+
+    @property
+    def deadlines(self) -> list[float]:
+        return [deadline for deadline, future in self._sleepers if not future.done()]
+
+    async def wait_for_sleeper(self, condition: Callable[[], bool]) -> None:
+        """Wait (on events, not time) until `condition()` holds about the sleepers."""
+        while not condition():
+            self._changed.clear()
+            await asyncio.wait_for(self._changed.wait(), timeout=5)
 
     def advance(self, seconds: float) -> None:
         self._now += seconds
@@ -40,61 +51,41 @@ class FakeClock:
 
     async def advance_when_sleeping(self, seconds: float) -> None:
         """Wait (on events, not time) until something sleeps on this clock, then advance."""
-        while not self.sleeping:
-            self._changed.clear()
-            await asyncio.wait_for(self._changed.wait(), timeout=5)
+        await self.wait_for_sleeper(lambda: bool(self.sleeping))
         self.advance(seconds)
 
 
 class FakeWallClock:
-    """A UTC wall clock for the daily scheduler: `now()` moves only when the test says so, and
-    `sleep()` returns once the clock has been advanced past its end."""
+    """A UTC wall clock for the daily scheduler, on a `FakeClock`: `now()` moves only when the
+    test says so, and `sleep()` returns once the clock has been moved past its end."""
 
     def __init__(self, now: datetime) -> None:
-        self._now = now
-        self._sleepers: list[tuple[datetime, asyncio.Future[None]]] = []
-        self._changed = asyncio.Event()
+        self._start = now
+        self._clock = FakeClock(start=0.0)
 
     def now(self) -> datetime:
-        return self._now
+        return self._start + timedelta(seconds=self._clock.now())
 
     def set(self, moment: datetime) -> None:
-        self._now = moment
-        for deadline, future in self._sleepers:
-            if deadline <= moment and not future.done():
-                future.set_result(None)
+        self._clock.advance((moment - self.now()).total_seconds())
 
     def advance(self, delta: timedelta) -> None:
-        self.set(self._now + delta)
+        self._clock.advance(delta.total_seconds())
 
     async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            await asyncio.sleep(0)
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        entry = (self._now + timedelta(seconds=seconds), future)
-        self._sleepers.append(entry)
-        self._changed.set()
-        try:
-            await future
-        finally:
-            self._sleepers.remove(entry)
+        await self._clock.sleep(seconds)
 
     @property
     def sleeping_until(self) -> list[datetime]:
-        return sorted(deadline for deadline, future in self._sleepers if not future.done())
+        return sorted(self._start + timedelta(seconds=at) for at in self._clock.deadlines)
 
     async def wait_until_sleeping(self) -> None:
         """Wait (on events, not time) until something sleeps on this clock."""
-        while not self.sleeping_until:
-            self._changed.clear()
-            await asyncio.wait_for(self._changed.wait(), timeout=5)
+        await self._clock.wait_for_sleeper(lambda: bool(self._clock.deadlines))
 
     async def wait_for_sleeper(self, until: datetime) -> None:
         """Wait (on events) until something sleeps on this clock until `until`."""
-        while until not in self.sleeping_until:
-            self._changed.clear()
-            await asyncio.wait_for(self._changed.wait(), timeout=5)
+        await self._clock.wait_for_sleeper(lambda: until in self.sleeping_until)
 
 
 class ShiftedClock:
