@@ -141,7 +141,7 @@ class QueryLogWriter:
         self,
         sink: LogSink,
         *,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         interval: float = 1.0,
         cap: int = 100_000,
         backoff_start: float = 0.05,

@@ -86,7 +86,7 @@ class Storage:
         cls,
         path: str | os.PathLike[str],
         *,
-        log_batch_size: int = 2000,
+        log_batch_size: int = 5000,
         log_interval: float = 1.0,
         log_cap: int = 100_000,
         log_backoff_max: float = 5.0,
