@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import math
 import os
@@ -357,7 +358,8 @@ async def measure(subject: Subject, info: dict, args: argparse.Namespace, path: 
         if key == "wake_100":  # each sample uses up a slot of 100 posts; keep a few for the lock
             most = max(1, min(most, len(slots) - 6))
         else:
-            await call()  # warm
+            for _ in range(4):  # warm: each call may land on another reader connection
+                await call()
         quiet = await sample(call, args.budget, most, least=min(3, most))
         stop = asyncio.Event()
         async with ForeignLock(path) as lock:
@@ -429,6 +431,8 @@ async def worker(args: argparse.Namespace) -> None:
             print(f"building ({'legacy' if legacy else 'current'} API)", file=sys.stderr)
             info = await build(subject, args, rng)
             print(f"built in {info['build_s']}", file=sys.stderr, flush=True)
+            gc.collect()
+            gc.freeze()  # as the bot does once it has started (PeacebotBot.setup_hook)
             results = await measure(subject, info, args, path)
         finally:
             await storage.close()

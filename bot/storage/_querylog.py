@@ -118,6 +118,11 @@ def build_row(record: QueryRecord, user_hash: Callable[[int], str]) -> Row:
 class LogSink(Protocol):
     """Where batches go (one per engine)."""
 
+    async def start(self) -> None:
+        """Get ready to write (e.g. open a connection of its own)."""
+
+    async def close(self) -> None: ...
+
     async def write(self, rows: list[Row]) -> None:
         """Write every row in one transaction, or none of them (and raise)."""
 

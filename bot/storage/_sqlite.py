@@ -253,6 +253,7 @@ class SqliteLogSink:
         self.chunk = ROWS_PER_STATEMENT
 
     async def start(self) -> None:
+        """Open the connection (a file's own); called once, before the first batch."""
         if self.connection is None:
             assert self._connector is not None
             self.connection = await self._connector()

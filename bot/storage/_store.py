@@ -25,7 +25,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bot.deck import Deck
 from bot.storage import _daily, _guilds, _scores, _usage
@@ -42,7 +42,7 @@ from bot.storage._models import (
     Stats,
     StorageError,
 )
-from bot.storage._querylog import QueryLogWriter, build_row
+from bot.storage._querylog import LogSink, QueryLogWriter, build_row
 from bot.storage._settings_cache import SettingsCache
 from bot.storage._sqlite import DEFAULT_READERS, SqliteEngine
 from bot.text import clean
@@ -50,6 +50,30 @@ from bot.text import clean
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Work = Callable[[Any], Awaitable[T]]  # called with the engine's connection
+
+
+
+class Engine(Protocol):
+    """What `Storage` needs of a database engine (`_sqlite.SqliteEngine`; a PostgreSQL engine
+    on an asyncpg pool would be the second). `work` is a coroutine function of one connection
+    that runs the engine's SQL for one concern."""
+
+    path: str
+
+    async def read(self, work: Work[T]) -> T:
+        """Run `work` on a connection that never waits for the write lock; raise
+        `StorageError` for any database error."""
+
+    async def write(self, work: Work[T]) -> T:
+        """Run `work` in one transaction: all of it or nothing, also when cancelled (the
+        engine is usable afterwards). Raise `StorageBusy` once the busy timeout has passed
+        without the lock, `StorageError` for any other database error."""
+
+    def log_sink(self) -> LogSink:
+        """Where the query log writes its batches."""
+
+    async def close(self) -> None: ...
+
 
 HASH_HEX = 32  # 128 bits of HMAC-SHA256: no collisions among any realistic number of users
 _HASH_CACHE_LIMIT = 10_000
@@ -65,7 +89,7 @@ class Storage:
 
     def __init__(
         self,
-        engine: SqliteEngine,
+        engine: Engine,
         writer: QueryLogWriter,
         salt: str,
         close_timeout: float,
