@@ -18,7 +18,7 @@ NOW = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 # Whole-table reads that are the point of the statement.
 SCANS_ON_PURPOSE = {
     # `peacebot stats` over every server and all time reads every row by definition.
-    "FROM query_log WHERE 1\n",
+    "FROM query_log WHERE 1\n",  # (the statistics statement over all servers, all time)
     # forget_user: user hashes arrive in random order, and an index on them made every logged
     # row several times dearer to write; this rare call may scan (see _migrations v2).
     "DELETE FROM query_log WHERE user_hash",

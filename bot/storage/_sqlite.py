@@ -79,7 +79,7 @@ class SqliteEngine:
     ) -> SqliteEngine:
         """Open, migrate, and start the readers. Raises `StorageError`."""
         engine = cls(path, busy_timeout_ms)
-        engine._writer = await connect(path, busy_timeout_ms=busy_timeout_ms)
+        engine._writer = await connect(path, busy_timeout_ms=busy_timeout_ms, checkpoints=False)
         try:
             await migrate(engine._writer)
             if not engine.shared:
@@ -222,7 +222,9 @@ class SqliteEngine:
         """The writer, replaced first if an earlier error said it may be stuck."""
         if self._stale_writer:
             try:
-                fresh = await connect(self.path, busy_timeout_ms=self.busy_timeout_ms)
+                fresh = await connect(
+                    self.path, busy_timeout_ms=self.busy_timeout_ms, checkpoints=False
+                )
             except StorageError as exc:
                 raise sqlite3.OperationalError(str(exc)) from exc
             old, self._writer, self._stale_writer = self._writer, fresh, False

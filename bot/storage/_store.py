@@ -52,7 +52,6 @@ T = TypeVar("T")
 Work = Callable[[Any], Awaitable[T]]  # called with the engine's connection
 
 
-
 class Engine(Protocol):
     """What `Storage` needs of a database engine (`_sqlite.SqliteEngine`; a PostgreSQL engine
     on an asyncpg pool would be the second). `work` is a coroutine function of one connection

@@ -28,15 +28,17 @@ def scope(since: datetime | None, guild_id: int | None) -> tuple[str, tuple]:
     return "guild_id = ? AND at >= ?", (guild_id, format_at(since))
 
 
-# One statement, one pass over the rows in scope: they are read once into a temporary table
-# (MATERIALIZED), and every figure is computed from it. Completed with a scope() condition: fixed
-# texts only, values stay parameters. Each arm's rows carry its number (kind).
+# One statement for every figure, completed with a scope() condition and how `w` is read: fixed
+# texts only, values stay parameters. For one server the rows in scope are read once into a
+# temporary table (MATERIALIZED) and every figure is computed from it; over all servers copying
+# the log would cost more than reading it again, so each figure reads the table itself (NOT
+# MATERIALIZED: SQLite puts the condition into each arm). Each arm's rows carry its number.
 STATS = """
-WITH w AS MATERIALIZED (
+WITH w AS {materialized} (
     SELECT lower(query) AS q, query <> '' AS typed, matched_id AS m, outcome AS o,
            command AS c, failed AS f, duration_ms AS d
-    FROM query_log WHERE {}
-)
+    FROM query_log WHERE {where}
+), timed AS MATERIALIZED (SELECT COUNT(d) AS n FROM w)
 SELECT 0, NULL, COUNT(*), COALESCE(SUM(f), 0), COUNT(d) FROM w
 UNION ALL SELECT * FROM (
     SELECT 1, q, COUNT(*) AS n, 0, 0 FROM w WHERE typed GROUP BY q ORDER BY n DESC, q LIMIT ?)
@@ -50,7 +52,7 @@ UNION ALL SELECT * FROM (
     SELECT 4, c, COUNT(*) AS n, 0, 0 FROM w GROUP BY c ORDER BY n DESC, c)
 UNION ALL SELECT * FROM (
     SELECT 5, NULL, d, 0, 0 FROM w WHERE d IS NOT NULL ORDER BY d
-    LIMIT 2 - (SELECT COUNT(d) FROM w) % 2 OFFSET ((SELECT COUNT(d) FROM w) - 1) / 2)
+    LIMIT 2 - (SELECT n FROM timed) % 2 OFFSET ((SELECT n FROM timed) - 1) / 2)
 """  # the last arm: the middle duration (odd count) or the middle two (even count)
 TOTALS, TOP_QUERIES, TOP_ENTRIES, NO_MATCH_QUERIES, PER_COMMAND, MIDDLE_MS = range(6)
 
@@ -59,9 +61,9 @@ async def stats(
     conn: aiosqlite.Connection, since: datetime | None, guild_id: int | None, limit: int
 ) -> Stats:
     where, params = scope(since, guild_id)
-    async with conn.execute(
-        STATS.format(where), (*params, limit, limit, NO_MATCH, limit)
-    ) as cursor:
+    materialized = "NOT MATERIALIZED" if guild_id is None else "MATERIALIZED"
+    sql = STATS.format(materialized=materialized, where=where)
+    async with conn.execute(sql, (*params, limit, limit, NO_MATCH, limit)) as cursor:
         rows = await cursor.fetchall()
     counts: dict[int, list[Count]] = {kind: [] for kind in range(1, 5)}
     middle: list[float] = []
