@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import re
 import typing
 from dataclasses import dataclass
+from importlib.abc import Traversable
 from pathlib import Path
 
 import yaml
@@ -28,6 +30,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if not self.line:  # about the whole file or folder
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}: {self.message}"
 
 
@@ -53,28 +57,79 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def default_content_dir() -> Path:
+# Files and folders a content directory may hold below it: far more than any library needs,
+# and reached within a second when someone points `peacebot check` at `/` or a home folder.
+MAX_ENTRIES = 10_000
+
+
+def default_content_dir() -> Traversable:
     """Where content is read from when no directory is given (PEACEBOT_CONTENT or bundled)."""
     return content_dir()
 
 
-def load_library(directory: Path | str | None = None) -> Library:
-    """Load every `*.yaml` below `directory`; raise `ContentError` listing every problem."""
-    root = Path(directory) if directory is not None else default_content_dir()
+def load_library(directory: Traversable | str | os.PathLike[str] | None = None) -> Library:
+    """Load every `*.yaml` below `directory` (a folder, or a package's resources from
+    `importlib.resources`); raise `ContentError` listing every problem."""
+    if directory is None:
+        root = default_content_dir()
+    elif isinstance(directory, str | os.PathLike):
+        root = Path(directory)
+    else:
+        root = directory
     if not root.is_dir():
-        raise ContentError([Problem(str(root), 0, "content directory not found")])
-    files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
-    if not files:
-        raise ContentError([Problem(str(root), 0, "no *.yaml files in the content directory")])
-    builder = _Builder(root)
+        raise ContentError([Problem(display_path(root), 0, "content directory not found")])
+    files, problems = _yaml_files(root)
+    if not files and not problems:
+        raise ContentError(
+            [Problem(display_path(root), 0, "no *.yaml files in the content directory")]
+        )
+    builder = _Builder()
+    builder.problems += problems
     for path in files:
         builder.read_file(path)
     return builder.finish()
 
 
+def display_path(place: Traversable) -> str:
+    """A file or folder as problems name it: relative to the working directory when it lies
+    below it, so it can be opened as printed, else in full."""
+    if not isinstance(place, Path):
+        return str(place)  # e.g. inside a zip file
+    full = place.absolute()
+    try:
+        return str(full.relative_to(Path.cwd()))
+    except (ValueError, OSError):  # elsewhere, or the working directory is gone
+        return str(full)
+
+
+def _yaml_files(root: Traversable) -> tuple[list[Traversable], list[Problem]]:
+    """Every `*.yaml` file below `root`, and a problem for each folder that cannot be read."""
+    files: list[Traversable] = []
+    problems: list[Problem] = []
+    folders, seen = [root], 0
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = list(folder.iterdir())
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            problems.append(Problem(display_path(folder), 0, f"cannot read this folder: {reason}"))
+            continue
+        seen += len(entries)
+        if seen > MAX_ENTRIES:
+            message = f"more than {MAX_ENTRIES:,} files and folders below it; not a content folder"
+            raise ContentError([Problem(display_path(root), 0, message)])
+        for entry in entries:
+            if entry.is_dir():
+                if not (isinstance(entry, Path) and entry.is_symlink()):  # as rglob: no loops
+                    folders.append(entry)
+            elif entry.name.endswith(".yaml") and entry.is_file():
+                files.append(entry)
+    return sorted(files, key=display_path), problems
+
+
 class _Builder:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.entries: dict[str, list[tuple[object, str, int]]] = {t: [] for t in TABLES}
         self.where: dict[str, tuple[str, int]] = {}  # id -> first place it was defined
@@ -83,18 +138,15 @@ class _Builder:
     def report(self, path: str, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))
 
-    def display(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.root.parent))
-        except ValueError:
-            return str(path)
-
-    def read_file(self, path: Path) -> None:
-        name = self.display(path)
+    def read_file(self, path: Traversable) -> None:
+        name = display_path(path)
         try:
             root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_TextLoader)
         except UnicodeDecodeError as exc:
             self.report(name, 1, f"not UTF-8 text ({exc.reason})")
+            return
+        except OSError as exc:
+            self.report(name, 0, f"cannot read this file: {exc.strerror or exc}")
             return
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
