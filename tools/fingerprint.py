@@ -5,6 +5,7 @@ compares our sentences with `tests/data/article-fingerprint.json` instead: for e
 sentence of 8 or more words, the set of its word pairs ("peace enforcement", "enforcement
 missions", ...), each pair hashed to 32 bits. Sets are sorted, so neither the words nor their
 order are stored; the file says whether a pair of words occurs in a sentence, and nothing else.
+It also holds a hash of each whole line, so a test can tell that a heading is the article's.
 
 A sentence of ours copies an article sentence when their word-pair sets overlap by a Dice
 coefficient (twice the shared pairs over the pairs of both) of `COPY_THRESHOLD` or more.
@@ -84,6 +85,11 @@ def word_pairs(text: str) -> frozenset[int]:
 
 def _hash(pair: str) -> int:
     return int.from_bytes(hashlib.blake2b(pair.encode(), digest_size=4).digest(), "big")
+
+
+def line_hash(line: str) -> int:
+    """One hashed line of the article (a heading, or a whole paragraph), after normalising it."""
+    return _hash(normalise(line))
 
 
 def dice(ours: frozenset[int], theirs: frozenset[int]) -> float:
@@ -207,13 +213,24 @@ def build(seed_dir: Path) -> dict:
             "highest_content_score": round(highest_ours, 3),
             "content_sentences": len(ours),
         },
+        # So tests can tell that a heading is the article's, without the article.
+        "lines": sorted(
+            {line_hash(line) for text in texts for line in text.splitlines() if normalise(line)}
+        ),
         "sentences": fingerprint,
     }
 
 
 def render(made: dict) -> str:
     """JSON with one article sentence per line, so a change shows as a readable diff."""
-    head = json.dumps({k: v for k, v in made.items() if k != "sentences"}, indent=2)
+    head = (
+        json.dumps(
+            {k: json.dumps(v) if k == "lines" else v for k, v in made.items() if k != "sentences"},
+            indent=2,
+        )
+        .replace('"[', "[")
+        .replace(']"', "]")
+    )
     rows = ",\n".join(f"    {json.dumps(pairs)}" for pairs in made["sentences"])
     return f'{head[:-2]},\n  "sentences": [\n{rows}\n  ]\n}}\n'
 
@@ -233,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.check:
         shipped = json.loads(args.output.read_text(encoding="utf-8"))
-        if shipped["sentences"] != made["sentences"]:
+        if (shipped["sentences"], shipped["lines"]) != (made["sentences"], made["lines"]):
             print(f"{args.output} is out of date: run python -m tools.fingerprint", file=sys.stderr)
             return 1
         print(f"{args.output} matches the article")

@@ -97,6 +97,7 @@ class _Routes:
         try:
             if needs_token and request.headers.get("Authorization") != f"Bot {self.fake.token}":
                 raise DiscordError(401, 0, "401: Unauthorized")
+            await self.fake.holds.wait_if_held(request, path)
             return await handler(request)
         except DiscordError as exc:
             if exc.status != 404 or handler != self.not_found:
