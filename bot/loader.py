@@ -10,6 +10,7 @@ import typing
 from dataclasses import dataclass
 from importlib.abc import Traversable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -192,13 +193,15 @@ class _Builder:
             return
         id_node = next((v for k, v in node.value if getattr(k, "value", None) == "id"), None)
         label = f"{table}[{id_node.value}]" if isinstance(id_node, yaml.ScalarNode) else table
+        where = _line(node)
+        if isinstance(id_node, yaml.ScalarNode) and not _ID.fullmatch(id_node.value.strip()):
+            self.report(
+                name, where, f"id {id_node.value!r}: use lower-case words joined by hyphens"
+            )  # also when the entry has other problems: every problem in one run
         values = self.read_fields(name, model, node, context=label)
         if values is None:
             return
         entry_id = values.get("id", "?")
-        where = _line(node)
-        if not _ID.match(entry_id):
-            self.report(name, where, f"id {entry_id!r}: use lowercase words joined by hyphens")
         if entry_id in self.where:
             first = self.where[entry_id]
             self.report(name, where, f"duplicate id {entry_id!r} (first at {first[0]}:{first[1]})")
@@ -274,7 +277,13 @@ class _Builder:
                 self.report(name, _line(node), f"{where}: expected a mapping with title and url")
                 return _INVALID
             values = self.read_fields(name, Source, node, context=where)
-            return _INVALID if values is None else Source(**values)
+            if values is None:
+                return _INVALID
+            url = values.get("url")
+            if isinstance(url, str) and not _is_web_address(url):
+                self.report(name, _line(node), f"{where}.url {url!r}: not an http(s) address")
+                return _INVALID
+            return Source(**values)
         if not isinstance(node, yaml.ScalarNode):
             self.report(name, _line(node), f"{where}: expected text")
             return _INVALID
@@ -342,6 +351,15 @@ def _declared(model: type) -> tuple[dict[str, dataclasses.Field], dict[str, obje
 
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
+
+
+def _is_web_address(url: str) -> bool:
+    """http or https, with a host name: what a reader can open from Discord."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
+    except ValueError:  # e.g. a malformed IPv6 host
+        return False
 
 
 def _is_null(node: yaml.Node) -> bool:
