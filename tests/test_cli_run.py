@@ -317,7 +317,7 @@ async def test_sigterm_does_not_wait_out_a_reconnect_back_off(
     fake, processes, tmp_path: Path
 ) -> None:
     process = await connected(processes, tmp_path, fake)
-    await fake.close()  # Discord is gone: discord.py retries with a growing, random back-off
+    await fake.drop_gateway()  # discord.py retries with a growing, random back-off
     backoff, count = 0.0, 0
     while backoff < 5.5:  # long enough that waiting it out would miss the 5 s
         count += 1

@@ -111,6 +111,8 @@ class _Routes:
     # -- gateway and login ---------------------------------------------------------------------
 
     async def gateway(self, request: web.Request) -> web.WebSocketResponse:
+        if self.fake.gateway_down:
+            raise DiscordError(503, 0, "503: Service Unavailable")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         await GatewaySession(self.fake, ws).run()

@@ -64,6 +64,7 @@ class FakeDiscord:
         self._session_ready = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.holds = Holds()
+        self.gateway_down = False  # refuse new gateway connections (see `drop_gateway`)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -128,6 +129,13 @@ class FakeDiscord:
         """Send a DISPATCH (op 0) to the bot's session (the latest to identify)."""
         session = await self.wait_for_session()
         await session.dispatch(event, data)
+
+    async def drop_gateway(self) -> None:
+        """Discord's gateway goes away: every session is closed and reconnects are refused
+        (503), so discord.py retries with its growing back-off until `gateway_down` is False."""
+        self.gateway_down = True
+        for session in list(self.sessions):
+            await session.close()
 
     async def send_raw_frame(self, text: str) -> None:
         """Send `text` as one gateway frame, unchecked: a malformed frame, for instance a
