@@ -18,6 +18,12 @@ def write(directory: Path, name: str, text: str) -> Path:
     return path
 
 
+def assert_reported(problems: list[str], expected: list[str]) -> None:
+    """Each expected `file:line: message` prefix starts one of the reported problems."""
+    for line in expected:
+        assert any(p.startswith(line) for p in problems), (line, problems)
+
+
 def problems_of(directory: Path) -> list[str]:
     with pytest.raises(ContentError) as caught:
         load_library(directory)
@@ -110,8 +116,7 @@ def test_every_problem_is_reported_with_file_and_line(content):
         "content/broken.yaml:15: q-broken: choices must be distinct",
         "content/broken.yaml:15: q-broken: answer 'C' is not one of the choices",
     ]
-    for line in expected:
-        assert any(p.startswith(line) for p in problems), (line, problems)
+    assert_reported(problems, expected)
 
 
 def test_yaml_syntax_error_names_file_and_line(content):
@@ -324,8 +329,7 @@ def test_bad_mission_metadata_is_reported_with_file_and_line(content):
         "content/missions.yaml:24: terms[out-of-range].ended: year 1850 is outside 1945-2100",
         "content/missions.yaml:24: terms[out-of-range].ended: needs 'started' too",
     ]
-    for line in expected:
-        assert any(p.startswith(line) for p in problems), (line, problems)
+    assert_reported(problems, expected)
 
 
 def test_mandate_must_name_an_existing_term(content):
