@@ -17,8 +17,10 @@ _STOPWORDS = frozenset(
 )
 # Words that open a question; a query that starts with one is read as a question, not a name.
 _QUESTION_WORDS = frozenset(
-    "what who whom whose which when where why how did does do is are was were can could should "
-    "would will has have had".split()
+    """
+    what who whom whose which when where why how did does do is are was were can could
+    should would will has have had
+    """.split()  # noqa: SIM905 (a word list reads better as text)
 )
 _LEADING = re.compile(
     r"^(?:(?:what|who|where|which) (?:is|are|was|were)(?: the| an| a)?|define|definition of|"

@@ -108,25 +108,33 @@ class LookupEngine:
         exact = self.names.exact(name, kinds)
         if exact is not None:
             entry, is_name = exact
-            return Resolution(text, Outcome.EXACT if is_name else Outcome.ALIAS, (Match(entry, 100.0),))
+            return Resolution(
+                text, Outcome.EXACT if is_name else Outcome.ALIAS, (Match(entry, 100.0),)
+            )
         elsewhere = self._elsewhere(name, kinds)
         if name.isdigit():
             return self._carrying(text, name, kinds, limit, elsewhere)
         named = self._fuzzy(text, name, kinds, limit)
         question = looks_like_question(key) or "?" in text
-        if named.best is not None and elsewhere is None:
-            if not question or self.names.close_to(name, named.best.entry, NEAR_NAME):
-                return named
-        if named.outcome is Outcome.SUGGESTIONS and not question and elsewhere is None:
+        near = named.best is not None and (
+            not question or self.names.close_to(name, named.best.entry, NEAR_NAME)
+        )
+        if near and elsewhere is None:
             return named
+        if elsewhere is not None:  # the query names an entry of another kind: say so
+            outcome = Outcome.SUGGESTIONS if named.matches else Outcome.NONE
+            return replace(named, outcome=outcome, elsewhere=elsewhere)
         found = self.text.search(key, limit, kinds)
+        uncovered = bool(found.hits) and self._uncovered(found)
+        if named.outcome is Outcome.SUGGESTIONS and not question and not uncovered:
+            return named
         if not found.hits:
             if named.matches and not question:
-                return replace(named, outcome=Outcome.SUGGESTIONS, elsewhere=elsewhere)
-            return Resolution(text, Outcome.NONE, elsewhere=elsewhere)
+                return replace(named, outcome=Outcome.SUGGESTIONS)
+            return Resolution(text, Outcome.NONE)
         matches = tuple(Match(hit.entry, hit.score) for hit in found.hits)
-        outcome = Outcome.UNCOVERED if self._uncovered(found) else Outcome.SUGGESTIONS
-        return Resolution(text, outcome, matches, searched=True, elsewhere=elsewhere)
+        outcome = Outcome.UNCOVERED if uncovered else Outcome.SUGGESTIONS
+        return Resolution(text, outcome, matches, searched=True)
 
     def resolve(
         self, query: str, kinds: Collection[str] | None = None, limit: int = 5
@@ -139,7 +147,9 @@ class LookupEngine:
         exact = self.names.exact(name, kinds)
         if exact is not None:
             entry, is_name = exact
-            return Resolution(text, Outcome.EXACT if is_name else Outcome.ALIAS, (Match(entry, 100.0),))
+            return Resolution(
+                text, Outcome.EXACT if is_name else Outcome.ALIAS, (Match(entry, 100.0),)
+            )
         return self._fuzzy(text, name, kinds, limit)
 
     def search(
@@ -180,9 +190,7 @@ class LookupEngine:
         raise UnknownSection(query, close)
 
     # -- the parts -----------------------------------------------------------------------
-    def _fuzzy(
-        self, text: str, name: str, kinds: Collection[str] | None, limit: int
-    ) -> Resolution:
+    def _fuzzy(self, text: str, name: str, kinds: Collection[str] | None, limit: int) -> Resolution:
         scored = self.names.fuzzy(name, kinds)
         ranked = sorted(scored.items(), key=lambda item: -item[1])[:limit]
         matches = tuple(Match(self.library.get(eid), round(s, 1)) for eid, s in ranked)
@@ -224,7 +232,11 @@ class LookupEngine:
         common words with it ("Wagner group": only "group")."""
         if not found.unknown:
             return False
-        telling = [word for word, share in found.known.items() if share < COMMON_SHARE]
+        telling = [
+            word
+            for word, share in found.known.items()
+            if share < COMMON_SHARE and word not in found.corrected
+        ]
         top = found.hits[:3]
         if any(self.text.contains(hit, word) for hit in top for word in telling):
             return False

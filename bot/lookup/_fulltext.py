@@ -20,7 +20,7 @@ from bot.lookup._spelling import Speller
 from bot.text import normalise
 
 SYNONYM_WEIGHT = 0.4  # a synonym of a query word counts half as much as the word itself
-TYPO_CUTOFF = 80.0  # rapidfuzz ratio for taking an unknown query word as a typo of a known one
+TYPO_CUTOFF = 84.0  # rapidfuzz ratio for taking an unknown query word as a typo of a known one
 COORD = 0.0
 TITLE_WEIGHT = 2  # a word in a name, alias or tag counts as two in the body
 
@@ -39,6 +39,7 @@ class Found:
     hits: tuple[Hit, ...]
     known: dict[str, float]  # query word (as indexed) -> its share of documents
     unknown: tuple[str, ...]  # query words the index has never seen, even a typo away
+    corrected: frozenset[str] = frozenset()  # known words that were a typo away
 
 
 class FullTextIndex:
@@ -97,6 +98,7 @@ class FullTextIndex:
         weights: dict[str, float] = {}
         known: dict[str, float] = {}
         unknown: list[str] = []
+        corrected: set[str] = set()
         for word in dict.fromkeys(keywords(text)):
             indexed = word if word in self._ids or exact else self._correct(word)
             if indexed is None:
@@ -105,12 +107,14 @@ class FullTextIndex:
             if indexed in self._ids:
                 weights[indexed] = max(weights.get(indexed, 0.0), 1.0)
                 known[indexed] = self.df(indexed) / self._count
+                if indexed != word:
+                    corrected.add(indexed)
             if not exact:
                 for other in SYNONYMS.get(indexed, ()):
                     if other in self._ids and other not in weights:
                         weights[other] = SYNONYM_WEIGHT
         if not weights:
-            return Found((), known, tuple(unknown))
+            return Found((), known, tuple(unknown), frozenset(corrected))
         scores: dict[int, float] = {}
         covered: dict[int, float] = {}
         ceiling = 0.0
@@ -139,7 +143,7 @@ class FullTextIndex:
         hits = tuple(
             Hit(self.documents[d], round(min(100.0, 100 * s / ceiling), 1), d) for d, s in best
         )
-        return Found(hits, known, tuple(unknown))
+        return Found(hits, known, tuple(unknown), frozenset(corrected))
 
     def contains(self, hit: Hit, word: str) -> bool:
         """Whether the hit's text has the indexed `word` (a stem)."""
