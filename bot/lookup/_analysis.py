@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import re
 
+from bot.text import fold
+
 _STOPWORDS = frozenset(
     """
     a about after all also an and any are as at be been being by can could did do does during
@@ -147,6 +149,16 @@ def stem(word: str) -> str:
 def keywords(text: str) -> list[str]:
     """Stemmed content words of already-normalised text."""
     return [stem(w) for w in text.split() if w not in _STOPWORDS]
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def text_keywords(text: str) -> list[str]:
+    """Stemmed content words of raw text: `keywords(normalise(text))` without the name-only
+    rules (joined initials, Roman numerals, legal shorthands), fast enough for a 100k-entry
+    library's full text."""
+    return [stem(w) for w in _WORD.findall(fold(text).replace("&", " and ")) if w not in _STOPWORDS]
 
 
 def strip_question(key: str) -> str:

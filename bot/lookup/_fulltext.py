@@ -15,9 +15,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from bot.content import Entry, Library
-from bot.lookup._analysis import SYNONYMS, keywords
+from bot.lookup._analysis import SYNONYMS, text_keywords
 from bot.lookup._spelling import Speller
-from bot.text import normalise
 
 SYNONYM_WEIGHT = 0.4  # a synonym of a query word counts half as much as the word itself
 TYPO_CUTOFF = 84.0  # rapidfuzz ratio for taking an unknown query word as a typo of a known one
@@ -54,8 +53,8 @@ class FullTextIndex:
         for entry, title, body in _documents(library):
             doc = len(self.documents)
             self.documents.append(entry)
-            counts = Counter(keywords(normalise(body)))
-            for word in keywords(normalise(title)):
+            counts = Counter(text_keywords(body))
+            for word in text_keywords(title):
                 counts[word] += TITLE_WEIGHT
             lengths.append(sum(counts.values()))
             for word, count in counts.items():
@@ -93,13 +92,13 @@ class FullTextIndex:
     def search(
         self, text: str, limit: int, kinds: Collection[str] | None = None, *, exact: bool = False
     ) -> Found:
-        """Rank documents for normalised `text`. With `exact`, no typo correction and no
+        """Rank documents for `text` (as typed). With `exact`, no typo correction and no
         synonyms: the words themselves (a year, a resolution number)."""
         weights: dict[str, float] = {}
         known: dict[str, float] = {}
         unknown: list[str] = []
         corrected: set[str] = set()
-        for word in dict.fromkeys(keywords(text)):
+        for word in dict.fromkeys(text_keywords(text)):
             indexed = word if word in self._ids or exact else self._correct(word)
             if indexed is None:
                 unknown.append(word)

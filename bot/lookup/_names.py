@@ -9,6 +9,7 @@ words ("peacekeepingforce") or hit a word that has many neighbours.
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 from array import array
 from collections import Counter, defaultdict
@@ -133,25 +134,26 @@ class NameIndex:
                 for index in postings:
                     weights[index] += idf * closeness
         picked = sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
+        if all(word in self._words for word in words):
+            return picked  # no typo: the words themselves find the label
         seen = set(picked)
-        for index, _ in self._gram_candidates(key).most_common(CANDIDATES // 2):
+        for index in self._gram_candidates(key, CANDIDATES // 2):
             if index not in seen:
                 picked.append(index)
                 seen.add(index)
         return picked
 
-    def _gram_candidates(self, key: str) -> Counter[int]:
-        counts: Counter[int] = Counter()
+    def _gram_candidates(self, key: str, limit: int) -> list[int]:
+        """Labels sharing at least two of the query's rarest trigrams, most shared first."""
         grams = [self._grams[g] for g in set(_grams(key)) if g in self._grams]
         if len(grams) < 2:
-            return counts
+            return []
         ceiling = max(2000, len(self.labels) // 50)  # very common trigrams cost and say little
-        rare = sorted((g for g in grams if len(g) <= ceiling), key=len)[:GRAMS_USED]
-        for postings in rare:
+        counts: Counter[int] = Counter()
+        for postings in sorted((g for g in grams if len(g) <= ceiling), key=len)[:GRAMS_USED]:
             counts.update(postings)
-        for index in [i for i, n in counts.items() if n < 2]:
-            del counts[index]
-        return counts
+        shared = [index for index, n in counts.items() if n >= 2]
+        return heapq.nlargest(limit, shared, key=counts.__getitem__)
 
     def _similar_words(self, word: str) -> Iterable[tuple[str, float]]:
         """Vocabulary words equal to, starting with, or a typo away from `word`."""
@@ -194,8 +196,8 @@ class NameIndex:
             return result()
         first = key.partition(" ")[0]
         starts = self._prefixed(self._word_keys, self._word_at, first)
-        if offer(i for i in starts if key in self.labels[i]) or len(key) < 3:
-            return result()
+        if offer(i for i in starts if key in self.labels[i]) or len(key) < 3 or picked:
+            return result()  # what matches as typed beats fuzzy guesses
         scores = self.fuzzy(key, kinds)
         ranked = sorted(scores, key=scores.__getitem__, reverse=True)
         offer(self._spans[eid][0] for eid in ranked if scores[eid] >= SUGGEST)
