@@ -112,14 +112,9 @@ class LookupEngine:
         text = clean(query, QUERY_LIMIT)
         key = normalise(text)
         name = strip_question(key)
-        if not name:
-            return Resolution(text, Outcome.NONE)
-        exact = self.names.exact(name, kinds)
+        exact = self._exact(text, name, kinds)
         if exact is not None:
-            entry, is_name = exact
-            return Resolution(
-                text, Outcome.EXACT if is_name else Outcome.ALIAS, (Match(entry, 100.0),)
-            )
+            return exact
         elsewhere = self._elsewhere(name, kinds)
         if name.isdigit():
             return self._carrying(text, name, kinds, limit, elsewhere)
@@ -151,15 +146,7 @@ class LookupEngine:
         """Names only: exact, then alias, then fuzzy; see `Outcome` for what the result says."""
         text = clean(query, QUERY_LIMIT)
         name = strip_question(normalise(text))
-        if not name:
-            return Resolution(text, Outcome.NONE)
-        exact = self.names.exact(name, kinds)
-        if exact is not None:
-            entry, is_name = exact
-            return Resolution(
-                text, Outcome.EXACT if is_name else Outcome.ALIAS, (Match(entry, 100.0),)
-            )
-        return self._fuzzy(text, name, kinds, limit)
+        return self._exact(text, name, kinds) or self._fuzzy(text, name, kinds, limit)
 
     def search(
         self, question: str, limit: int = 10, kinds: Collection[str] | None = None
@@ -199,6 +186,17 @@ class LookupEngine:
         raise UnknownSection(query, close)
 
     # -- the parts -----------------------------------------------------------------------
+    def _exact(self, text: str, name: str, kinds: Collection[str] | None) -> Resolution | None:
+        """NONE for an empty name, EXACT or ALIAS for a name as written, else None."""
+        if not name:
+            return Resolution(text, Outcome.NONE)
+        exact = self.names.exact(name, kinds)
+        if exact is None:
+            return None
+        entry, is_name = exact
+        outcome = Outcome.EXACT if is_name else Outcome.ALIAS
+        return Resolution(text, outcome, (Match(entry, 100.0),))
+
     def _fuzzy(self, text: str, name: str, kinds: Collection[str] | None, limit: int) -> Resolution:
         scored = self.names.fuzzy(name, kinds)
         ranked = sorted(scored.items(), key=lambda item: -item[1])[:limit]
