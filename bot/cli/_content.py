@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     lookup = sub.add_parser(
         "lookup",
         help="show the ranked matches for queries",
-        description="Resolve queries as the bot does (names first, then full-text search). "
+        description="Rank queries through the bot's one answer path (names answer directly, "
+        "questions and numbers go to the full text). "
         "Use '-' to read one query per line from stdin (one JSON line each).",
     )
     lookup.add_argument("query", nargs="+", help="the query words, or '-' for stdin")
@@ -136,11 +137,11 @@ def run_lookup(args: argparse.Namespace) -> int:
     engine = LookupEngine(library)
     if args.query == ["-"]:
         for line in sys.stdin:
-            resolution = engine.lookup(line.rstrip("\n"), limit=args.limit)
+            resolution = engine.answer(line.rstrip("\n"), limit=args.limit)
             print(json.dumps(resolution_json(resolution), ensure_ascii=False), flush=False)
         sys.stdout.flush()
         return 0
-    resolution = engine.lookup(" ".join(args.query), limit=args.limit)
+    resolution = engine.answer(" ".join(args.query), limit=args.limit)
     if args.json:
         print(json.dumps(resolution_json(resolution), ensure_ascii=False, indent=2))
         return 0
