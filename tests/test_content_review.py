@@ -15,9 +15,12 @@ from bot.content import Library
 # An answer this many characters longer than every distractor stands out on the buttons.
 LENGTH_TELL = 12
 _STOPWORDS = frozenset(
-    "the a an of in on and or to for by with which what who whose when how why did does was "
-    "were is are be it its that this from as at under than into their his her after before "
-    "about between".split()
+    re.findall(
+        r"[a-z]+",
+        "the a an of in on and or to for by with which what who whose when how why did does was "
+        "were is are be it its that this from as at under than into their his her after before "
+        "about between",
+    )
 )
 
 
