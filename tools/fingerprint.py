@@ -9,8 +9,8 @@ It also holds a hash of each whole line, so a test can tell that a heading is th
 
 A sentence of ours copies an article sentence when their word-pair sets overlap by a Dice
 coefficient (twice the shared pairs over the pairs of both) of `COPY_THRESHOLD` or more.
-Quotations of up to `QUOTE_WORDS` words in double quotes are left out first: notes quote the
-article to say what it got wrong.
+Quotations of up to `QUOTE_WORDS` words in double quotes, and titles in `*italics*`, are left
+out first: notes quote the article to say what it got wrong, and questions name it by its title.
 
 Maintainers remake the fingerprint when the article changes (CI checks it against the article
 whenever ../shared/seed is there):
@@ -58,11 +58,12 @@ _LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
 
 
 def _quotation(opening: str, closing: str) -> str:
+    opening, closing = re.escape(opening), re.escape(closing)
     word = rf"[^{closing}\s]"
     return rf"{opening}(?:{word}+\s+){{0,{QUOTE_WORDS - 1}}}{word}*{closing}"
 
 
-_QUOTE = re.compile(_quotation('"', '"') + "|" + _quotation("“", "”"))
+_QUOTE = re.compile("|".join(_quotation(*marks) for marks in ('""', "“”", "**")))
 
 
 def normalise(text: str) -> str:
