@@ -440,3 +440,49 @@ async def test_forecast_covers_14_local_days_with_overdue_cards_today() -> None:
     assert [d.day for d in forecast] == [forecast[0].day + timedelta(days=n) for n in range(14)]
     assert forecast[0].count == 5  # all overdue by now
     assert sum(d.count for d in await reviews.forecast(ANN, MORNING)) == 5
+
+
+# -- cards ----------------------------------------------------------------------------------
+
+
+async def test_review_cards_show_front_then_back_and_fit_discord() -> None:
+    from bot.review import back_card, done_card, front_card, stats_card, until
+
+    question = Flashcard(
+        card_id(QUIZ, "q1"), QUIZ, "q1", "s2", "Which article allows force?", "Article 42",
+        choices=("Article 41", "Article 42"), explanation="Article 42 covers military action.",
+    )  # fmt: skip
+    front = front_card(question, "Law", remaining=3)
+    assert "A. Article 41" in front.description and "B. Article 42" in front.description
+    assert "Article 42 covers" not in front.description
+    back = back_card(question, "Law", remaining=3)
+    answer = back.fields[0].value
+    assert answer.startswith("B. Article 42") and "covers military action" in answer
+    assert back.footer == "Law · 3 cards left in this session"
+    term = Flashcard(card_id(TERM, "roe"), TERM, "roe", "s1", "ROE", "Orders on force.",
+                     note="The article is wrong.")  # fmt: skip
+    assert "Orders on force." not in front_card(term, None, 1).description
+    assert [f.value for f in back_card(term, None, 1).fields][:2] == [
+        "Orders on force.", "The article is wrong.",
+    ]  # fmt: skip
+    for card in (front, back):
+        assert card.size() <= 6000
+
+    reviews = service(synthetic_deck(1))
+    session = await reviews.start(ANN, now=MORNING)
+    assert session.current is not None
+    await session.rate(session.current.id, Rating.Again, MORNING)
+    await session.rate(session.current.id, Rating.Again, MORNING)  # shown again (learn-ahead)
+    assert session.current is not None  # still learning: comes back once more
+    done = done_card(session, MORNING)
+    assert "2 cards" in done.description
+    stats = await reviews.stats(ANN, MORNING)
+    card = stats_card(stats, await reviews.forecast(ANN, MORNING), limit=10)
+    values = {f.name: f.value for f in card.fields}
+    assert (
+        values["Reviews"] == "2 (2 today)"
+        and "not enough mature" in values["Retention on mature cards"]
+    )
+    assert until(MORNING + timedelta(minutes=9), MORNING) == "in 9 minutes"
+    assert until(MORNING + timedelta(days=2), MORNING) == "in 2 days"
+    assert until(MORNING, MORNING) == "in under a minute"

@@ -52,6 +52,7 @@ LEVELS = (0, 1, 5, 10, 20)
 LEVEL_LABELS = ("none", "1-4", "5-9", "10-19", "20+")
 LEVEL_COLOURS = ("#EEEEEE", "#BBCCEE", "#6699CC", "#336699", "#003366")
 STYLE = {
+    "text.parse_math": False,  # content titles are text: "$5" must not start mathtext
     "font.family": "DejaVu Sans",
     "font.size": 13,
     "axes.titlesize": 16,
@@ -71,6 +72,20 @@ STYLE = {
     "axes.facecolor": "white",
 }
 SECTION_LABEL_MAX = 34
+TIMELINE_LABEL_MAX = 18
+
+
+def _axes(figure: Figure, left: float, bottom: float, width: float, height: float):  # type: ignore[no-untyped-def]
+    """Axes placed in inches. Margins are worked out from what they must hold (label lengths,
+    legend rows) instead of by constrained layout, which took 40% of each render."""
+    fig_width, fig_height = figure.get_size_inches()
+    return figure.add_axes((left / fig_width, bottom / fig_height, width / fig_width,
+                            height / fig_height))  # fmt: skip
+
+
+def _text_width(chars: int, points: float) -> float:
+    """Inches a line of `chars` characters takes in DejaVu Sans (0.6 em on average)."""
+    return chars * 0.6 * points / 72
 
 
 def _png(figure: Figure) -> bytes:
@@ -90,23 +105,27 @@ def _empty(ax, message: str) -> None:  # type: ignore[no-untyped-def]
 
 def draw_progress(data: ProgressData) -> bytes:
     rows = max(1, len(data.sections))
-    bars_height = 0.62 * rows + 1.0
-    calendar_height = 4.0
+    labels = [_wrap(s.title) for s in data.sections]
+    left = max(1.0, _text_width(max(map(len, "\n".join(labels).split("\n")), default=0), 12))
+    left += 0.3
+    bars = 0.56 * rows
+    cell = 0.42  # inches per calendar day
+    calendar = 7 * cell
+    # From the bottom: legend, calendar, month names, its title, gap, x ticks, bars, title.
+    height = 0.95 + calendar + 0.35 + 0.45 + 0.25 + 0.45 + bars + 0.5
     with rc_context(STYLE):
-        figure = Figure(figsize=(WIDTH, bars_height + calendar_height), dpi=DPI,
-                        layout="constrained")  # fmt: skip
-        grid = figure.add_gridspec(2, 1, height_ratios=(bars_height, calendar_height))
-        _accuracy_bars(figure.add_subplot(grid[0]), data)
-        _calendar(figure.add_subplot(grid[1]), data)
+        figure = Figure(figsize=(WIDTH, height), dpi=DPI)
+        _calendar(_axes(figure, left, 0.95, data.weeks * cell, calendar), data)
+        bars_axes = _axes(figure, left, height - 0.5 - bars, WIDTH - left - 0.3, bars)
+        _accuracy_bars(bars_axes, data, labels)
         return _png(figure)
 
 
-def _accuracy_bars(ax, data: ProgressData) -> None:  # type: ignore[no-untyped-def]
+def _accuracy_bars(ax, data: ProgressData, labels: list[str]) -> None:  # type: ignore[no-untyped-def]
     ax.set_title("Quiz accuracy by section")
     if not data.sections:
         _empty(ax, "No sections")
         return
-    labels = [_wrap(s.title) for s in data.sections]
     values = [s.percent or 0.0 for s in data.sections]
     positions = range(len(labels))
     ax.barh(positions, values, height=0.65, color=BLUE)
@@ -145,14 +164,13 @@ def _calendar(ax, data: ProgressData) -> None:  # type: ignore[no-untyped-def]
     cmap = ListedColormap(LEVEL_COLOURS).with_extremes(bad="white")  # days after today
     norm = BoundaryNorm([*LEVELS, 10**9], cmap.N)
     ax.pcolormesh(grid, cmap=cmap, norm=norm, edgecolors="white", linewidth=3)
+    ax.set_title(f"Study activity, last {data.weeks} weeks", pad=28)
     column = (data.today - first).days // 7
     today = Rectangle((column + 0.06, data.today.weekday() + 0.06), 0.88, 0.88,
                       facecolor="none", edgecolor=INK, linewidth=2)  # fmt: skip
     ax.add_patch(today)
-    ax.set_title(f"Study activity, last {data.weeks} weeks")
     ax.set_xlim(0, data.weeks)
     ax.set_ylim(7, 0)
-    ax.set_aspect("equal")
     ax.set_yticks([0.5, 2.5, 4.5, 6.5], ["Mon", "Wed", "Fri", "Sun"])
     # A month's name over the first week that holds its 1st (or over the first column, if the
     # month it starts in runs on for at least two more weeks).
@@ -174,8 +192,8 @@ def _calendar(ax, data: ProgressData) -> None:  # type: ignore[no-untyped-def]
         for colour, label in zip(LEVEL_COLOURS, LEVEL_LABELS, strict=True)
     ]
     ax.legend(handles=handles, title="Quiz answers, reviews and discussions per day",
-              loc="upper center", bbox_to_anchor=(0.5, -0.02), ncols=len(handles),
-              frameon=False, fontsize=12, title_fontsize=12)  # fmt: skip
+              loc="upper left", bbox_to_anchor=(0.0, -0.03), ncols=len(handles),
+              frameon=False, fontsize=12, title_fontsize=12, alignment="left")  # fmt: skip
 
 
 # -- forecast -------------------------------------------------------------------------------
@@ -183,8 +201,8 @@ def _calendar(ax, data: ProgressData) -> None:  # type: ignore[no-untyped-def]
 
 def draw_forecast(data: ForecastData) -> bytes:
     with rc_context(STYLE):
-        figure = Figure(figsize=(WIDTH, 4.8), dpi=DPI, layout="constrained")
-        ax = figure.add_subplot()
+        figure = Figure(figsize=(WIDTH, 4.8), dpi=DPI)
+        ax = _axes(figure, 0.9, 0.65, WIDTH - 1.1, 4.8 - 0.65 - 0.55)
         total = sum(d.count for d in data.days)
         ax.set_title(f"Cards due over the next {len(data.days)} days ({total} in all)")
         if not data.days:
@@ -218,9 +236,18 @@ def draw_forecast(data: ForecastData) -> bytes:
 
 def draw_timeline(data: TimelineData) -> bytes:
     rows = max(1, len(data.missions))
+    labels = [truncate(m.label, TIMELINE_LABEL_MAX) for m in data.missions]
+    left = max(0.8, _text_width(max(map(len, labels), default=0), 11) + 0.3)
+    organisations = {m.led_by for m in data.missions} | (
+        {"ongoing"} if any(m.ended is None for m in data.missions) else set()
+    )
+    legend_rows = math.ceil(len(organisations) / 5)
+    top = 0.55 + (0.35 if rows > 18 else 0.0)  # a tall chart has years on top too
+    bottom = 0.45 + 0.3 * legend_rows
+    body = max(0.34 * rows, 1.0)
     with rc_context(STYLE):
-        figure = Figure(figsize=(WIDTH, 0.34 * rows + 2.2), dpi=DPI, layout="constrained")
-        ax = figure.add_subplot()
+        figure = Figure(figsize=(WIDTH, top + body + bottom), dpi=DPI)
+        ax = _axes(figure, left, bottom, WIDTH - left - 0.2, body)
         title = "Missions and operations"
         if data.organisation:
             title += f" led by {data.organisation}"
@@ -249,7 +276,7 @@ def draw_timeline(data: TimelineData) -> bytes:
             note = mission.led_by + ("  ongoing" if mission.ended is None else "")
             ax.text(end + width * 0.008, y, note, va="center", fontsize=10,
                     color=MUTED)  # fmt: skip
-        ax.set_yticks(range(rows), [m.label for m in data.missions], fontsize=11)
+        ax.set_yticks(range(rows), labels, fontsize=11)
         ax.set_ylim(rows - 0.5, -0.5)
         step = 1 if width <= 12 else 5 if width <= 40 else 10
         first_tick = math.ceil(low / step) * step
@@ -258,15 +285,15 @@ def draw_timeline(data: TimelineData) -> bytes:
         ax.set_axisbelow(True)
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
-        if rows > 18:  # a tall chart gets years on top too
+        if rows > 18:
             ax.tick_params(axis="x", labeltop=True)
         present = [org for org in ORGANISATIONS if any(m.led_by == org for m in data.missions)]
         handles = [Patch(facecolor=ORGANISATION_COLOURS[org], label=org) for org in present]
         if any(m.ended is None for m in data.missions):
             handles.append(Patch(facecolor="white", edgecolor="#444444", hatch="//",
                                  label="ongoing"))  # fmt: skip
-        figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5),
-                      frameon=False, fontsize=11)  # fmt: skip
+        figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0),
+                      ncols=min(len(handles), 5), frameon=False, fontsize=11)  # fmt: skip
         return _png(figure)
 
 

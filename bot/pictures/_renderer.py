@@ -2,15 +2,16 @@
 
 Drawing a chart is 50-200 ms of pure CPU holding the GIL, so a thread would stall the bot just
 as surely as drawing inline; a worker process does not. The pool uses `spawn` (a fork of a
-process running an event loop and database threads can inherit held locks), its workers import
-matplotlib and load their fonts once at start, and each is replaced after `tasks_per_worker`
-pictures so a slow leak in a plotting library cannot grow without end. matplotlib is imported
-only in the workers: the bot's own process never loads it.
+process running an event loop and database threads can inherit held locks). Its workers run at
+a lower CPU priority than the bot, import matplotlib and load their fonts once at start, and
+each is replaced after `tasks_per_worker` pictures, so a slow leak in a plotting library cannot
+grow without end. matplotlib is imported only in the workers: the bot's process never loads it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 MAX_PNG_BYTES = 300_000
 RENDER_TIMEOUT = 20.0
+WORKER_NICENESS = 10
 PictureData = ProgressData | ForecastData | TimelineData
 UNAVAILABLE = "Pictures are not available right now; the text version follows."
 
@@ -46,9 +48,16 @@ def _draw_in_worker(data: PictureData) -> bytes:
 
 
 def _warm_worker() -> None:
+    """Each worker's start: a lower CPU priority than the bot, so when both want a core the
+    event loop gets it; then matplotlib and fonts loaded once and kept out of full garbage
+    collections (as the bot keeps its own start-up objects)."""
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
     from bot.pictures._draw import warm
 
     warm()
+    gc.collect()
+    gc.freeze()
 
 
 def render_inline(data: PictureData) -> Picture:
