@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from bot.answers import Card, Field, paginate
 from bot.quiz import Clock, MonotonicClock, NoQuestions, Question
 from bot.review import parse_utc, utc_text
+from bot.sessions import OnePerKey, TaskSession, sleep_or_wake
 from bot.study_cards import LETTERS
 from bot.text import truncate
 
@@ -189,7 +190,7 @@ class ExamPresenter(Protocol):
     async def show_result(self, session: ExamSession, result: ExamResult) -> None: ...
 
 
-class ExamSession:
+class ExamSession(TaskSession):
     """One member's running exam. `start()` runs it; `stop()` ends it early with a score;
     `cancel()` ends it silently (shutdown). `result` is set once the score has been shown."""
 
@@ -213,21 +214,10 @@ class ExamSession:
         self._presenter = presenter
         self._wake = asyncio.Event()
         self._stop = False
-        self._task: asyncio.Task[None] | None = None
         self.started_at: datetime | None = None
         self.finished_at: datetime | None = None
         self.result: ExamResult | None = None
         self.failed = False
-
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def start(self) -> asyncio.Task[None]:
-        if self._task is not None:
-            raise ExamError("this exam has already been started")
-        self._task = asyncio.create_task(self._run(), name=f"exam-{self.token}")
-        return self._task
 
     def answer(self, index: int, choice: int) -> ExamAnswerStatus:
         if not self.running:
@@ -241,14 +231,6 @@ class ExamSession:
         self._stop = True
         self._wake.set()
 
-    def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-    async def wait(self) -> None:
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
-
     async def _run(self) -> None:
         try:
             self.started_at = self._wall()
@@ -260,7 +242,7 @@ class ExamSession:
                     await self._presenter.show_question(self, shown, self.state.questions[shown])
                 self._wake.clear()
                 if self.state.index == shown and not self._stop:
-                    await _sleep_or_wake(self._clock, self.state.seconds_left, self._wake)
+                    await sleep_or_wake(self._clock, self.state.seconds_left, self._wake)
             self.result = self.state.end(stopped=self._stop)
             self.finished_at = self._wall()
             await self._presenter.show_result(self, self.result)
@@ -271,45 +253,12 @@ class ExamSession:
             log.exception("exam %s ended by an error", self.token)
 
 
-async def _sleep_or_wake(clock: Clock, seconds: float, wake: asyncio.Event) -> None:
-    timer = asyncio.ensure_future(clock.sleep(seconds))
-    woken = asyncio.ensure_future(wake.wait())
-    try:
-        await asyncio.wait({timer, woken}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in (timer, woken):
-            waiter.cancel()
-        await asyncio.gather(timer, woken, return_exceptions=True)
-
-
-class ExamRegistry:
+def exam_registry() -> OnePerKey[int, ExamSession]:
     """At most one exam per member; a finished exam removes itself."""
-
-    def __init__(self) -> None:
-        self._sessions: dict[int, ExamSession] = {}
-
-    def get(self, user_id: int) -> ExamSession | None:
-        return self._sessions.get(user_id)
-
-    def start(self, session: ExamSession) -> asyncio.Task[None]:
-        if session.user_id in self._sessions:
-            raise ExamAlreadyRunning("you are already taking an exam; finish or stop it first")
-        self._sessions[session.user_id] = session
-        task = session.start()
-        task.add_done_callback(lambda _task: self._forget(session))
-        return task
-
-    def cancel_all(self) -> None:
-        for session in list(self._sessions.values()):
-            session.cancel()
-        self._sessions.clear()
-
-    def __len__(self) -> int:
-        return len(self._sessions)
-
-    def _forget(self, session: ExamSession) -> None:
-        if self._sessions.get(session.user_id) is session:
-            del self._sessions[session.user_id]
+    return OnePerKey(
+        key=lambda session: session.user_id,
+        busy=lambda: ExamAlreadyRunning("you are already taking an exam; finish or stop it first"),
+    )
 
 
 # -- records and comparison -----------------------------------------------------------------

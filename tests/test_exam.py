@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,32 +14,26 @@ from bot.exam import (
     ExamAlreadyRunning,
     ExamAnswerStatus,
     ExamRecord,
-    ExamRegistry,
     ExamResult,
     ExamSession,
     ExamState,
     compare,
     exam_question_card,
+    exam_registry,
     exam_time_limit,
     result_cards,
 )
 from bot.quiz import NoQuestions, Question
 from tests.review_fake import FakeReviewStore
 from tests.study_clock import FakeClock
+from tests.test_quiz import make_question
 
 ANN = 101
 WALL = datetime(2024, 3, 15, 8, tzinfo=UTC)
 
 
 def question(n: int, answer: int = 1, section: str = "mandates") -> Question:
-    return Question(
-        id=f"q-{n}",
-        text=f"Question {n}?",
-        choices=("A", "B", "C"),
-        answer_index=answer,
-        explanation=f"Because {n}.",
-        section=section,
-    )
+    return replace(make_question(n, answer), section=section)
 
 
 class Recorder:
@@ -128,7 +123,7 @@ def test_time_limits_stay_inside_the_interaction_token() -> None:
 
 
 async def test_one_exam_per_member() -> None:
-    registry = ExamRegistry()
+    registry = exam_registry()
     first, recorder, _ = new_exam(1)
     registry.start(first)
     second, _, _ = new_exam(1)
