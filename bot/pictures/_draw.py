@@ -266,16 +266,22 @@ def draw_timeline(data: TimelineData) -> bytes:
             high = min(high, data.last_year + 1)
         width = max(high - low, 4)
         ax.set_xlim(low - width * 0.02, high + width * 0.24)  # room for the organisation names
+        finished: list[tuple[int, float, float, str]] = []
+        ongoing: list[tuple[int, float, float, str]] = []
         for y, (mission, span) in enumerate(zip(data.missions, spans, strict=True)):
             start, end = max(span[0], low), min(span[1], high)  # cut to the years asked for
-            colour = ORGANISATION_COLOURS[mission.led_by]
-            ongoing = mission.ended is None
-            ax.barh(y, end - start, left=start, height=0.66, color=colour,
-                    edgecolor=_contrast(colour) if ongoing else colour,
-                    hatch="//" if ongoing else None, linewidth=0.8)  # fmt: skip
-            note = mission.led_by + ("  ongoing" if mission.ended is None else "")
-            ax.text(end + width * 0.008, y, note, va="center", fontsize=10,
-                    color=MUTED)  # fmt: skip
+            bar = (y, start, end, ORGANISATION_COLOURS[mission.led_by])
+            (finished if mission.ended else ongoing).append(bar)
+            note = mission.led_by + ("" if mission.ended else "  ongoing")
+            ax.text(end + width * 0.008, y, note, va="center", fontsize=10, color=MUTED)
+        # One call per kind of bar: a call per bar cost a third of the picture's time.
+        for bars, hatch in ((finished, None), (ongoing, "//")):
+            if bars:
+                ys, starts, ends, colours = zip(*bars, strict=True)
+                edges = [_contrast(c) for c in colours] if hatch else list(colours)
+                ax.barh(ys, [e - s for s, e in zip(starts, ends, strict=True)], left=starts,
+                        height=0.66, color=colours, edgecolor=edges, hatch=hatch,
+                        linewidth=0.8)  # fmt: skip
         ax.set_yticks(range(rows), labels, fontsize=11)
         ax.set_ylim(rows - 0.5, -0.5)
         step = 1 if width <= 12 else 5 if width <= 40 else 10

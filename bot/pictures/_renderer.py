@@ -6,6 +6,10 @@ process running an event loop and database threads can inherit held locks). Its 
 a lower CPU priority than the bot, import matplotlib and load their fonts once at start, and
 each is replaced after `tasks_per_worker` pictures, so a slow leak in a plotting library cannot
 grow without end. matplotlib is imported only in the workers: the bot's process never loads it.
+
+`spawn` starts each worker by importing the parent's main module, so an entry script must keep
+its work under `if __name__ == "__main__":` (the `peacebot` console script does; a package's
+`__main__.py`, as in `python -m bot`, is never re-run by multiprocessing).
 """
 
 from __future__ import annotations
