@@ -244,6 +244,7 @@ async def test_the_renderer_draws_in_worker_processes() -> None:
         await renderer.close()
     for picture in pictures:
         check_picture(picture)
+        assert picture.draw_ms > 0 and picture.cpu_ms > 0
     assert [p.filename for p in pictures] == ["progress.png", "forecast.png", "timeline.png"]
     assert not renderer.running
 

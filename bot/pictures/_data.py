@@ -32,6 +32,8 @@ class Picture:
     alt_text: str  # at most 1024 characters, Discord's limit for an attachment description
     text: str  # the same data in full, for screen readers (a button) and the console
     filename: str
+    draw_ms: float = 0.0  # time it took to draw
+    cpu_ms: float = 0.0  # CPU time of that drawing
 
 
 # -- progress -------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 MAX_PNG_BYTES = 300_000
 RENDER_TIMEOUT = 20.0
 WORKER_NICENESS = 10
+SLOW_MS = 1000.0  # a picture slower than this to draw is logged
 PictureData = ProgressData | ForecastData | TimelineData
 UNAVAILABLE = "Pictures are not available right now; the text version follows."
 
@@ -45,10 +47,14 @@ def describe(data: PictureData) -> tuple[str, str, str]:
     raise TypeError(f"no picture for {type(data).__name__}")
 
 
-def _draw_in_worker(data: PictureData) -> bytes:
+def _draw_in_worker(data: PictureData) -> tuple[bytes, float, float]:
+    """The PNG, and the milliseconds it took to draw: wall-clock and CPU (the CPU time is the
+    drawing's own cost, whatever else the machine was doing)."""
     from bot.pictures._draw import draw
 
-    return draw(data)
+    wall, cpu = time.perf_counter(), time.process_time()
+    png = draw(data)
+    return png, (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
 
 
 def _warm_worker() -> None:
@@ -67,7 +73,8 @@ def _warm_worker() -> None:
 def render_inline(data: PictureData) -> Picture:
     """Draw in this process: for the console and the benchmark's baseline, never the bot."""
     alt, text, name = describe(data)
-    return Picture(_draw_in_worker(data), alt, text, name)
+    png, draw_ms, cpu_ms = _draw_in_worker(data)
+    return Picture(png, alt, text, name, draw_ms=draw_ms, cpu_ms=cpu_ms)
 
 
 def default_workers() -> int:
@@ -127,7 +134,7 @@ class PictureRenderer:
                 raise PictureError(UNAVAILABLE)
             loop = asyncio.get_running_loop()
             try:
-                png = await asyncio.wait_for(
+                png, draw_ms, cpu_ms = await asyncio.wait_for(
                     loop.run_in_executor(pool, _draw_in_worker, data), self.timeout
                 )
             except BrokenProcessPool:
@@ -138,7 +145,7 @@ class PictureRenderer:
                 continue
             except TimeoutError as exc:
                 raise PictureError("Drawing took too long; the text version follows.") from exc
-            if len(png) > MAX_PNG_BYTES:
-                log.warning("%s is %d bytes, over %d", name, len(png), MAX_PNG_BYTES)
-            return Picture(png, alt, text, name)
+            if len(png) > MAX_PNG_BYTES or draw_ms > SLOW_MS:
+                log.warning("%s: %d bytes, drawn in %.0f ms", name, len(png), draw_ms)
+            return Picture(png, alt, text, name, draw_ms=draw_ms, cpu_ms=cpu_ms)
         raise PictureError(UNAVAILABLE)
