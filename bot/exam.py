@@ -335,6 +335,10 @@ class ExamStore(Protocol):
         """The member's latest exams, newest first: of one section, or (None) of all exams."""
         ...
 
+    async def forget_exams(self, user_hash: str) -> int:
+        """Delete the member's exams (part of `Storage.forget_user`); return how many."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ExamComparison:

@@ -130,6 +130,10 @@ class ReportStore(Protocol):
         """How many reports (for `peacebot stats`)."""
         ...
 
+    async def forget_reports(self, user_hash: str) -> int:
+        """Delete the member's reports (part of `Storage.forget_user`); return how many."""
+        ...
+
     async def report_channel(self, guild_id: int) -> int | None:
         """The server's moderators' channel for reports, if set."""
         ...

@@ -147,12 +147,11 @@ class FakeReviewStore:
 
     async def forget_reviews(self, user_hash: str) -> int:
         self._write()
-        before = len(self.cards) + len(self.log) + len(self.settings) + len(self.exams)
+        before = len(self.cards) + len(self.log) + len(self.settings)
         self.cards = {key: row for key, row in self.cards.items() if key[0] != user_hash}
         self.log = [row for row in self.log if row["user_hash"] != user_hash]
         self.settings.pop(user_hash, None)
-        self.exams = [row for row in self.exams if row["user_hash"] != user_hash]
-        return before - (len(self.cards) + len(self.log) + len(self.settings) + len(self.exams))
+        return before - (len(self.cards) + len(self.log) + len(self.settings))
 
     # -- exams ------------------------------------------------------------------------------
 
@@ -171,6 +170,12 @@ class FakeReviewStore:
         mine.sort(key=lambda row: row["finished_at"], reverse=True)
         return [ExamRecord.from_row(row) for row in mine[:limit]]
 
+    async def forget_exams(self, user_hash: str) -> int:
+        self._write()
+        before = len(self.exams)
+        self.exams = [row for row in self.exams if row["user_hash"] != user_hash]
+        return before - len(self.exams)
+
     # -- reports ----------------------------------------------------------------------------
 
     async def add_report(self, report: MistakeReport) -> bool:
@@ -188,6 +193,12 @@ class FakeReviewStore:
 
     async def count_reports(self, since: datetime | None = None) -> int:
         return len(await self.mistake_reports(since))
+
+    async def forget_reports(self, user_hash: str) -> int:
+        self._write()
+        before = len(self.reports)
+        self.reports = [row for row in self.reports if row["user_hash"] != user_hash]
+        return before - len(self.reports)
 
     async def report_channel(self, guild_id: int) -> int | None:
         return self.report_channels.get(guild_id)

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.exam import ExamRecord
+from bot.reports import make_report
 from bot.review import CardState, Rating, ReviewScheduler, ReviewSettings
 from tests.review_fake import FakeReviewStore
 
@@ -67,7 +69,7 @@ async def test_settings_defaults_and_column_updates(store: Any) -> None:
     assert settings.dm_user_id == 7
 
 
-async def test_forget_removes_cards_log_settings_and_exams(store: Any) -> None:
+async def test_forget_removes_cards_log_and_settings(store: Any) -> None:
     scheduler = ReviewScheduler()
     for user in (ANN, BOB):
         state, entry = scheduler.rate(user, "term:x", None, Rating.Good, NOW, UTC_ZONE)
@@ -78,3 +80,16 @@ async def test_forget_removes_cards_log_settings_and_exams(store: Any) -> None:
     assert await store.review_settings(ANN) == ReviewSettings(ANN)
     assert (await store.review_totals(ANN)).reviews == 0
     assert len(await store.card_states(BOB)) == 1
+
+
+async def test_exams_and_reports_are_forgotten_too(store: Any) -> None:
+    for user in (ANN, BOB):
+        await store.save_exam(ExamRecord(user, None, NOW, NOW + timedelta(minutes=5), 5, 4, False))
+        await store.add_report(
+            make_report(entry_id="oas", content_version="v1", what="The count is out of date.",
+                        source=None, user_hash=user, at=NOW)
+        )  # fmt: skip
+    assert await store.forget_exams(ANN) == 1 and await store.forget_reports(ANN) == 1
+    assert await store.exam_history(ANN, None, 10) == []
+    assert [r.user_hash for r in await store.mistake_reports()] == [BOB]
+    assert len(await store.exam_history(BOB, None, 10)) == 1
