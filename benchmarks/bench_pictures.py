@@ -1,19 +1,22 @@
 """Picture benchmark: render time and PNG size of each picture, and the event loop's longest
 stall while 10 pictures render at once, through the process pool and beside two baselines.
 
-    python benchmarks/bench_pictures.py [--renders 30] [--rounds 5]
+    python benchmarks/bench_pictures.py [--renders 30] [--rounds 10]
 
 For each picture (progress with the bundled library's 15 sections and 12 weeks of activity,
 the 14-day forecast, a timeline of 45 missions and one of the full 60 rows):
 - render time p50/p95 through `PictureRenderer` one at a time (drawing in the worker plus
-  handing the data over and the PNG back), and the PNG's size;
+  handing the data over and the PNG back), the CPU time the drawing took in the worker (its cost
+  whatever else the machine runs), and the PNG's size;
 - the same drawing inline in this process, the cost a baseline pays on the event loop.
 
 Then 10 pictures requested at once (the four kinds mixed), `--rounds` times, while a ticker
 task asks to wake every 1 ms and records how late it wakes (about 1 ms of lateness is the
 yardstick itself; see bench_querylog.py): the longest stall, and each picture's time from
 request to PNG. Baselines in the same run: drawing inline on the event loop, and drawing in a
-thread pool (`asyncio.to_thread`), which frees the loop only while matplotlib releases the GIL.
+thread pool (`asyncio.to_thread`), which frees the loop only while matplotlib releases the GIL;
+and a reference row, the pool's own plumbing with workers that only sleep, to tell the cost of
+handing work over from the cost of drawing competing for the machine's two cores.
 
 Prints markdown tables. Targets (issue 13): render p95 <= 400 ms, PNG <= 300 KB, stall <= 5 ms.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import multiprocessing
 import os
 import platform
 import random
@@ -30,6 +34,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -152,6 +157,13 @@ async def concurrent_round(
     return stall, own, latencies, wall
 
 
+def pretend_to_draw(_data: PictureData) -> bytes:
+    """A worker that sleeps as long as a drawing takes and returns a PNG-sized result: what the
+    pool's own plumbing costs the loop, with no drawing competing for the CPU."""
+    time.sleep(0.2)
+    return bytes(200_000)
+
+
 async def inline_on_loop(data: PictureData) -> object:
     await asyncio.sleep(0)  # each request starts as its own task, then draws on the loop
     return render_inline(data)
@@ -204,6 +216,13 @@ async def main(args: argparse.Namespace) -> None:
         ("baseline: thread pool (`asyncio.to_thread`)", in_thread, None),
         ("baseline: inline on the event loop", inline_on_loop, None),
     ]  # fmt: skip
+    plumbing = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+
+    async def through_plumbing(data: PictureData) -> object:
+        return await asyncio.get_running_loop().run_in_executor(plumbing, pretend_to_draw, data)
+
+    ways.insert(1, ("pool plumbing only: 1 worker sleeps 200 ms, returns 200 KB",
+                    through_plumbing, None))  # fmt: skip
     for name, render, pool_renderer in ways:
         if pool_renderer is not None:
             await pool_renderer.start()
@@ -217,6 +236,8 @@ async def main(args: argparse.Namespace) -> None:
             walls.append(wall)
         if pool_renderer is not None:
             await pool_renderer.close()
+        if render is through_plumbing:
+            plumbing.shutdown()
         worst = max(stalls)
         latency = "-"
         if latencies:
@@ -230,7 +251,7 @@ async def main(args: argparse.Namespace) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--renders", type=int, default=30, help="renders per picture")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of 10 at once")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of 10 at once")
     return parser.parse_args(argv)
 
 
