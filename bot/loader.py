@@ -12,7 +12,16 @@ from pathlib import Path
 import yaml
 
 from bot.config import content_dir
-from bot.content import TABLES, Library, QuizQuestion, Source
+from bot.content import (
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    TABLES,
+    Library,
+    QuizQuestion,
+    Source,
+    Term,
+    parse_period,
+)
 from bot.text import normalise
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -155,6 +164,9 @@ class _Builder:
         entry = model(**values)
         if isinstance(entry, QuizQuestion):
             self.check_quiz(name, where, entry)
+        if isinstance(entry, Term):
+            lines = {k.value: _line(v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            self.check_mission_dates(name, lines, entry)
         size = sum(len(str(v)) for v in values.values())
         if size > _EMBED_BUDGET:
             self.report(name, where, f"{entry_id}: {size} characters is more than one embed shows")
@@ -235,6 +247,13 @@ class _Builder:
                 name, _line(node), f"{where}: {len(text)} characters, at most {meta['max_len']}"
             )
             return _INVALID
+        if meta["pattern"] and not re.match(meta["pattern"][0], text):
+            self.report(name, _line(node), f"{where}: {text!r} is not {meta['pattern'][1]}")
+            return _INVALID
+        if meta["choices"] and text not in meta["choices"]:
+            allowed = ", ".join(meta["choices"])
+            self.report(name, _line(node), f"{where}: {text!r} is not one of: {allowed}")
+            return _INVALID
         if meta["ref"] and not typing.get_origin(hint):
             self.refs.append((meta["ref"], text, name, _line(node)))
         return text
@@ -248,6 +267,28 @@ class _Builder:
                 name, line, f"{question.id}: answer {question.answer!r} is not one of the choices"
             )
 
+    def check_mission_dates(self, name: str, lines: dict[str, int], term: Term) -> None:
+        """Years within bounds, an end only after a start and not before it, no self-mandate."""
+        for key in ("started", "ended"):
+            value = getattr(term, key)
+            if value and not EARLIEST_YEAR <= parse_period(value)[0] <= LATEST_YEAR:
+                self.report(
+                    name,
+                    lines[key],
+                    f"terms[{term.id}].{key}: year {value[:4]} is outside "
+                    f"{EARLIEST_YEAR}-{LATEST_YEAR}",
+                )
+        if term.ended and not term.started:
+            self.report(name, lines["ended"], f"terms[{term.id}].ended: needs 'started' too")
+        elif term.ended and _latest(term.ended) < _earliest(term.started):
+            self.report(
+                name,
+                lines["ended"],
+                f"terms[{term.id}].ended: {term.ended} is before started {term.started}",
+            )
+        if term.mandate == term.id:
+            self.report(name, lines["mandate"], f"terms[{term.id}].mandate: names the term itself")
+
     def finish(self) -> Library:
         tables = {t: [e for e, _, _ in rows] for t, rows in self.entries.items()}
         known = {t: {e.id for e in entries} for t, entries in tables.items()}
@@ -258,7 +299,8 @@ class _Builder:
         self.check_names()
         if self.problems:
             raise ContentError(self.problems)
-        return Library(**tables)
+        origins = {entry_id: f"{name}:{line}" for entry_id, (name, line) in self.where.items()}
+        return Library(**tables, origins=origins)
 
     def check_names(self) -> None:
         """Names and aliases of sections and terms must lead to exactly one entry."""
@@ -286,6 +328,16 @@ _INVALID = object()
 @functools.cache
 def _declared(model: type) -> tuple[dict[str, dataclasses.Field], dict[str, object]]:
     return {f.name: f for f in dataclasses.fields(model)}, typing.get_type_hints(model)
+
+
+def _earliest(value: str) -> tuple[int, int]:
+    year, month = parse_period(value)
+    return year, month or 1
+
+
+def _latest(value: str) -> tuple[int, int]:
+    year, month = parse_period(value)
+    return year, month or 12
 
 
 def _line(node: yaml.Node) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -83,7 +84,7 @@ def test_lookup_bad_arguments_are_one_line():
 
 
 def test_console_answers_piped_commands_and_logs_them(tmp_path):
-    commands = ["define roe", "section case studies", "search liberia", "fact"]
+    commands = ["define roe", "section case studies", "search what happened in liberia", "fact"]
     quiz = ["quiz 2 international law", "A", "2"]
     script = "\n".join([*commands, *quiz, "discuss", "about", "help", "rules of engagment"])
     db = tmp_path / "console.sqlite3"
@@ -92,7 +93,7 @@ def test_console_answers_piped_commands_and_logs_them(tmp_path):
     out = result.stdout
     assert "Rules of engagement" in out
     assert "Successes and Case Studies" in out
-    assert "Search: liberia" in out
+    assert "Search: what happened in liberia" in out
     assert "Did you know?" in out
     assert "Question 1/2" in out and "Question 2/2" in out
     assert "Quiz results" in out and "/2 right" in out
@@ -106,7 +107,7 @@ def test_console_answers_piped_commands_and_logs_them(tmp_path):
     assert rows == [
         ("console:define", "roe", "roe"),
         ("console:section", "case studies", "successes-case-studies"),
-        ("console:search", "liberia", rows[2][2]),
+        ("console:search", "what happened in liberia", rows[2][2]),
         ("console:lookup", "rules of engagment", "roe"),
     ]
 
@@ -138,6 +139,69 @@ def test_console_survives_hostile_input():
     assert "Traceback" not in result.stderr
     assert "Usage: define" in result.stdout
     assert "No section matches" in result.stdout
+
+
+def test_console_numbers_choices_and_a_number_opens_one(library):
+    console = Console(library, random.Random(1))
+    guesses = console.handle("define article 2")
+    assert "Did you mean:\n  1. " in guesses
+    first = console.choices[0]
+    assert library.get(first.entry_id).name.split()[0] in console.handle("1")
+    listed = console.handle("sections")
+    assert listed.count("\n") >= 15 and "1. Introduction" in listed
+    assert console.handle("15").startswith(library.sections["critical-analysis"].title)
+    assert "Glossary: International Laws Governing Peace Missions" in console.handle(
+        "terms international law"
+    )
+    assert console.handle("1948").startswith("Search: 1948")  # beyond the list: a query
+
+
+def test_console_never_mentions_slash_commands_or_buttons(library):
+    console = Console(library, random.Random(2))
+    script = ["define zzqx", "define article 2", "section roe", "search wagner group", "fact",
+              "quiz 1", "a", "sections", "terms", "help", "define case studies"]  # fmt: skip
+    for line in script:
+        reply = console.handle(line) or ""
+        assert not re.search(r"(^|\s)[/!][a-z]", reply), (line, reply)
+        assert "button" not in reply.lower() and "below" not in reply.lower(), (line, reply)
+
+
+def test_console_help_lists_what_the_console_does(library):
+    text = Console(library, random.Random(1)).handle("help")
+    for command in ("define", "section", "search", "sections", "terms", "fact", "quiz",
+                    "discuss", "about", "quit"):  # fmt: skip
+        assert f"\n  {command}" in text
+    assert "leaderboard" not in text and "daily" not in text
+
+
+def test_console_text_keeps_urls_whole_and_wraps_see_also(library):
+    console = Console(library, random.Random(1))
+    for entry in library.named():
+        text = console.handle(f"{'define' if entry.kind == 'term' else 'section'} {entry.id}")
+        for line in text.splitlines():
+            if "<http" in line:
+                assert ">" in line[line.index("<http") :], line  # the whole URL on one line
+    see_also = console.handle("section international law").split("See also: ")[1]
+    assert len(see_also.splitlines()) > 1
+
+
+def test_piped_input_ending_mid_quiz_shows_the_scoreboard():
+    result = peacebot("console", "--db", "none", "--seed", "3", stdin="quiz 3\nb\n")
+    assert result.returncode == 0, result.stderr
+    assert "Question 2/3" in result.stdout
+    assert result.stdout.rstrip().endswith("of 3 questions asked · stopped early)")
+    assert "Quiz results" in result.stdout
+
+
+def test_command_line_verbs_answer_like_the_bot():
+    defined = peacebot("define", "rules", "of", "engagment")
+    assert defined.returncode == 0 and defined.stdout.startswith("Rules of engagement\n")
+    section = peacebot("section", "roe")
+    assert section.returncode == 1 and "A glossary term, not a section" in section.stdout
+    searched = peacebot("search", "which", "treaty", "set", "up", "the", "african", "union")
+    assert searched.returncode == 0 and searched.stdout.startswith("Search: which treaty")
+    gap = peacebot("search", "wagner", "group")
+    assert gap.returncode == 1 and "does not seem to cover" in gap.stdout
 
 
 def test_schema_command_writes_the_schema(tmp_path):

@@ -123,6 +123,7 @@ async def test_daily_status_shows_the_last_problem(bot: PeacebotBot) -> None:
             daily_problem="The daily channel no longer exists.",
         )
     )
+    daily.clock = lambda: datetime(2024, 1, 15, 3, 0, tzinfo=UTC)  # before the 09:00 default
     ctx = in_guild(FakeContext(bot))
     await daily.daily_status.callback(daily, ctx)
     embed = ctx.sent[0].embed

@@ -43,10 +43,16 @@ def sentences(text: str) -> int:
 def test_counts_meet_the_brief(library: Library):
     counts = library.counts()
     assert counts["sections"] == 15
-    assert counts["terms"] >= 100
-    assert counts["facts"] >= 80
-    assert counts["quiz"] >= 60
-    assert counts["prompts"] >= 25
+    assert counts["terms"] >= 200
+    assert counts["facts"] >= 220
+    assert counts["quiz"] >= 150
+    assert counts["prompts"] >= 40
+
+
+def test_every_section_has_at_least_six_quiz_questions(library: Library):
+    per_section = Counter(question.section for question in library.quiz.values())
+    assert set(library.sections) <= set(per_section)
+    assert min(per_section.values()) >= 6, per_section.most_common()[-3:]
 
 
 def test_every_article_heading_is_in_the_article_and_maps_to_its_section(engine):

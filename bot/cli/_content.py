@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.loader import ContentError, Problem, load_library
 from bot.lookup import LookupEngine, Resolution
+from bot.sources import mirror_domains_for, mirror_links, read_mirror_domains, source_links
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Validate every *.yaml file; print each problem as file:line: message.",
     )
     check.add_argument("directory", nargs="?", type=Path, help="default: the bundled content")
+    check.add_argument(
+        "--mirrors",
+        type=Path,
+        help="list of mirror domains to warn about (default: DIRECTORY/mirror-domains.txt, "
+        "else the bundled list)",
+    )
     check.set_defaults(handler=run_check)
 
     schema = sub.add_parser(
@@ -31,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     lookup = sub.add_parser(
         "lookup",
         help="show the ranked matches for queries",
-        description="Resolve queries as the bot does (names first, then full-text search). "
+        description="Rank queries through the bot's one answer path (names answer directly, "
+        "questions and numbers go to the full text). "
         "Use '-' to read one query per line from stdin (one JSON line each).",
     )
     lookup.add_argument("query", nargs="+", help="the query words, or '-' for stdin")
@@ -64,12 +72,40 @@ def print_problems(problems: list[Problem]) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    if args.mirrors is not None and not args.mirrors.is_file():
+        print(f"peacebot check: no such file: {args.mirrors}", file=sys.stderr)
+        return 2
     library = load_or_report(args.directory)
     if library is None:
         return 1
     counts = ", ".join(f"{n} {kind}" for kind, n in library.counts().items())
     print(f"OK: {counts} (version {library.version})")
+    warn_about_mirrors(library, args.directory, args.mirrors)
     return 0
+
+
+def warn_about_mirrors(library, directory: Path | None, mirrors: Path | None) -> None:
+    """A warning per source link on a mirror site; warnings never change the exit code."""
+    if mirrors is not None:
+        domains, listed_in = read_mirror_domains(mirrors), mirrors
+    else:
+        domains, listed_in = mirror_domains_for(directory)
+    if not domains:
+        return
+    hits = mirror_links(library, domains)
+    for link, domain in hits:
+        where = library.origins.get(link.entry.id, link.entry.id)
+        print(
+            f"{where}: warning: {link.entry.kind} {link.entry.id} cites a mirror site "
+            f"({domain}): {link.source.url}",
+            file=sys.stderr,
+        )
+    total = sum(1 for link in source_links(library) if link.source.url)
+    share = 100 * len(hits) / total if total else 0.0
+    print(
+        f"{len(hits)} of {total} source links ({share:.1f}%) on mirror sites listed in {listed_in}",
+        file=sys.stderr,
+    )
 
 
 def run_schema(args: argparse.Namespace) -> int:
@@ -101,11 +137,11 @@ def run_lookup(args: argparse.Namespace) -> int:
     engine = LookupEngine(library)
     if args.query == ["-"]:
         for line in sys.stdin:
-            resolution = engine.lookup(line.rstrip("\n"), limit=args.limit)
+            resolution = engine.answer(line.rstrip("\n"), limit=args.limit)
             print(json.dumps(resolution_json(resolution), ensure_ascii=False), flush=False)
         sys.stdout.flush()
         return 0
-    resolution = engine.lookup(" ".join(args.query), limit=args.limit)
+    resolution = engine.answer(" ".join(args.query), limit=args.limit)
     if args.json:
         print(json.dumps(resolution_json(resolution), ensure_ascii=False, indent=2))
         return 0

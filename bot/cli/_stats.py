@@ -220,7 +220,7 @@ def render_stats(stats: Stats, path: str) -> str:
         ("Use per command", stats.per_command),
         ("Top queries", stats.top_queries),
         ("Top entries", stats.top_entries),
-        ("Queries with no match (content to add?)", stats.no_match_queries),
+        ("Content gaps: no match, or not covered by the guide", stats.no_match_queries),
     ):
         lines += ["", f"{title}:"]
         width = max((len(count.name) for count in counts), default=0)

@@ -13,7 +13,8 @@ import aiosqlite
 from bot.storage._models import Count, QueryRow, Stats
 from bot.storage._querylog import format_at
 
-NO_MATCH = "none"  # the lookup engine's Outcome.NONE
+# The lookup engine's Outcome.NONE and Outcome.UNCOVERED: the content gaps `stats` lists.
+CONTENT_GAPS = ("none", "uncovered")
 PRUNE_CHUNK = 5000
 EXPORT_PAGE = 1000
 
@@ -54,9 +55,9 @@ async def stats(
     no_match = await _counts(
         conn,
         "SELECT lower(query) AS q, COUNT(*) AS n FROM query_log "
-        "WHERE at >= ? AND (? IS NULL OR guild_id = ?) AND outcome = ? AND query <> '' "
+        "WHERE at >= ? AND (? IS NULL OR guild_id = ?) AND outcome IN (?, ?) AND query <> '' "
         "GROUP BY q ORDER BY n DESC, q LIMIT ?",
-        (*where, NO_MATCH, limit),
+        (*where, *CONTENT_GAPS, limit),
     )
     per_command = await _counts(
         conn,
