@@ -9,7 +9,6 @@ import sys
 import textwrap
 from datetime import date, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -28,6 +27,7 @@ from bot.pictures import (
     YearMonth,
     calendar_start,
     describe,
+    mission_label,
     missions_from_library,
     organisation_name,
     timeline_data,
@@ -132,35 +132,34 @@ def test_organisation_names_are_canonical() -> None:
     assert organisation_name("UN") == "UN" and organisation_name("ASEAN") is None
 
 
-def test_missions_are_read_from_library_terms_with_metadata() -> None:
-    def term(name: str, aliases: tuple[str, ...], **meta: object) -> SimpleNamespace:
-        return SimpleNamespace(name=name, aliases=aliases, **meta)
-
-    library = SimpleNamespace(
-        terms={
-            "unamir": term("UN Assistance Mission for Rwanda", ("UNAMIR", "Rwanda mission"),
-                           started="1993-10", ended="1996-03", led_by="UN", mandate="res-872"),
-            "kfor": term("Kosovo Force", ("KFOR",), started="1999-06", led_by="nato"),
-            "artemis": term("Operation Artemis", (), started="2003-06", ended="2003-09",
-                            led_by="EU"),
-            "mandate": term("Mandate", ()),  # not a mission: no metadata
-            "broken": term("Bad", ("BAD",), started="1999", ended="1990", led_by="UN"),
-            "unknown": term("Odd", ("ODD",), started="1999", led_by="Warsaw Pact"),
-        }
-    )  # fmt: skip
-    found = {m.label: m for m in missions_from_library(library)}  # type: ignore[arg-type]
-    assert set(found) == {"UNAMIR", "KFOR", "Operation Artemis"}
-    assert found["UNAMIR"].started == YearMonth(1993, 10)
-    assert found["UNAMIR"].ended == YearMonth(1996, 3)
-    assert found["KFOR"].led_by == "NATO" and found["KFOR"].ended is None
+def test_mission_labels_are_acronyms_or_short_names() -> None:
+    assert mission_label("United Nations Assistance Mission for Rwanda", ("UNAMIR", "MINUAR")) == (
+        "UNAMIR"
+    )
+    assert mission_label("Second United Nations Operation in Somalia", ("UNOSOM II",)) == (
+        "UNOSOM II"
+    )
+    assert mission_label("Operation Artemis (EU, DR Congo 2003)", ("Artemis", "IEMF")) == "Artemis"
+    assert mission_label("Gulf War coalition (1990-91)", ("Desert Storm",)) == "Gulf War coalition"
+    long_name = "UN-authorised action in Korea (1950)"
+    assert mission_label(long_name, ("Resolution 84", "Korea 1950")) == "Korea 1950"
+    assert mission_label("European Union Force Althea", ("EUFOR Althea", "EUFOR")) == "EUFOR"
 
 
-def test_the_bundled_library_without_metadata_has_no_missions_yet(library: Library) -> None:
-    # Mission metadata arrives with the content round of issue 14; until then nothing is drawn,
-    # and a term that has the fields becomes a mission (test above).
+def test_missions_come_from_the_library_s_mission_metadata(library: Library) -> None:
     missions = missions_from_library(library)
-    assert all(isinstance(m, Mission) for m in missions)
-    assert len(missions) <= len(library.terms)
+    assert len(missions) == len(library.missions()) >= 40
+    assert all(m.led_by in ORGANISATIONS and len(m.label) <= 18 for m in missions)
+    by_label = {m.label: m for m in missions}
+    unamir = by_label["UNAMIR"]
+    term = library.terms["unamir"]
+    assert (unamir.name, unamir.led_by) == (term.name, term.led_by)
+    assert unamir.started == YearMonth.parse(term.started)
+    assert unamir.ended == YearMonth.parse(term.ended)
+    assert all(m.ended is None or m.ended >= m.started for m in missions)
+    picture = render_inline(timeline_data(missions, 2026))
+    check_picture(picture)
+    assert "UNAMIR (UN)" in picture.alt_text and "UNAMIR:" in picture.text
 
 
 def test_progress_keeps_twelve_weeks_of_activity() -> None:

@@ -8,18 +8,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.content import Library
+from bot.content import EARLIEST_YEAR, LATEST_YEAR, LEADERS, PERIOD, Library, Period
 from bot.review import DayCount
 from bot.text import fold
 
 HEATMAP_WEEKS = 12
 MAX_TIMELINE_ROWS = 60  # beyond this a picture is unreadable in Discord: narrow the filter
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 
 # Who led a mission, as the content's `led_by` names them, in legend order.
-ORGANISATIONS = ("UN", "NATO", "AU", "ECOWAS", "EU", "OAS", "Arab League", "coalition", "state")
+ORGANISATIONS = LEADERS
 _ORGANISATION_KEYS = {fold(name): name for name in ORGANISATIONS}
-_YEAR_MONTH = re.compile(r"^\s*(\d{4})(?:-(\d{1,2}))?\s*$")
+_PERIOD = re.compile(PERIOD[0])
 
 
 class PictureError(Exception):
@@ -96,16 +95,19 @@ class YearMonth:
 
     @classmethod
     def parse(cls, value: object) -> YearMonth:
-        """`1994`, `"1994"` or `"1994-10"`; `ValueError` for anything else."""
-        match = _YEAR_MONTH.match(str(value))
-        if match is None:
-            raise ValueError(f"{value!r} is not a year or year-month (1994, 1994-10)")
-        year, month = int(match.group(1)), match.group(2)
-        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        """`1994`, `"1994"` or `"1994-10"`, as the content writes `started` and `ended`;
+        `ValueError` for anything else."""
+        text = str(value).strip()
+        if not _PERIOD.match(text):
+            raise ValueError(f"{value!r} is not {PERIOD[1]}")
+        year, month = text.partition("-")[0], text.partition("-")[2]
+        if not EARLIEST_YEAR <= int(year) <= LATEST_YEAR:
             raise ValueError(f"{year} is outside {EARLIEST_YEAR}-{LATEST_YEAR}")
-        if month is not None and not 1 <= int(month) <= 12:
-            raise ValueError(f"{value!r} has no month {month}")
-        return cls(year, int(month) if month else None)
+        return cls(int(year), int(month) if month else None)
+
+    @classmethod
+    def of(cls, period: Period) -> YearMonth:
+        return cls(*period)
 
     @property
     def start(self) -> float:
@@ -187,30 +189,36 @@ def timeline_data(
     )
 
 
-def _acronym(name: str, aliases: Iterable[str]) -> str:
-    """The shortest all-capitals alias (`UNAMIR`, `ECOMOG`), else the name itself."""
-    candidates = [a for a in (name, *aliases) if a.isupper() and len(a) <= 14 and " " not in a]
-    return min(candidates, key=len) if candidates else name
+LABEL_MAX = 18  # characters on a timeline row's label
+
+
+def mission_label(name: str, aliases: Iterable[str]) -> str:
+    """A mission's row label: the operation's own name for `Operation X` (`Artemis`), else its
+    first acronym alias (`UNAMIR`, `UNOSOM II`), else its name without the parenthesis, or a
+    short alias when that is too long (`Korea 1950`). Resolutions are never labels."""
+    plain = re.sub(r"\s*\(.*\)\s*$", "", name).strip()
+    if plain.startswith("Operation ") and len(plain) - 10 <= LABEL_MAX:
+        return plain.removeprefix("Operation ")
+    for alias in aliases:
+        if alias.isupper() and len(alias) <= LABEL_MAX:
+            return alias
+    if len(plain) <= LABEL_MAX:
+        return plain
+    short = [a for a in aliases if len(a) <= LABEL_MAX and not a.startswith("Resolution")]
+    return short[0] if short else plain
 
 
 def missions_from_library(library: Library) -> list[Mission]:
-    """Every term with mission metadata (`started`, `ended`, `led_by`, added to mission terms
-    by the content round of issue 14). Terms without it are not missions; `peacebot check`
-    validates the fields, so one that still does not parse is left out rather than failing."""
+    """The library's missions and operations (`Library.missions()`: terms with `started`),
+    labelled with their acronyms. The loader has validated the fields; a term with dates but no
+    `led_by` cannot be coloured and is left out."""
     missions = []
-    for term in library.terms.values():
-        started, led_by = getattr(term, "started", None), getattr(term, "led_by", None)
-        if started is None or led_by is None:
+    for term in library.missions():
+        organisation = organisation_name(term.led_by or "")
+        if term.start_period is None or organisation is None:
             continue
-        try:
-            begun = YearMonth.parse(started)
-            ended_value = getattr(term, "ended", None)
-            ended = YearMonth.parse(ended_value) if ended_value is not None else None
-        except ValueError:
-            continue
-        organisation = organisation_name(str(led_by))
-        if organisation is None or (ended is not None and ended.end < begun.start):
-            continue
-        label = _acronym(term.name, term.aliases)
-        missions.append(Mission(label, term.name, begun, ended, organisation))
+        ended = YearMonth.of(term.end_period) if term.end_period else None
+        label = mission_label(term.name, term.aliases)
+        missions.append(Mission(label, term.name, YearMonth.of(term.start_period), ended,
+                                organisation))  # fmt: skip
     return missions

@@ -23,6 +23,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from bot.pictures._data import (
+    LABEL_MAX,
     ORGANISATIONS,
     ForecastData,
     ProgressData,
@@ -72,7 +73,6 @@ STYLE = {
     "axes.facecolor": "white",
 }
 SECTION_LABEL_MAX = 34
-TIMELINE_LABEL_MAX = 18
 
 
 def _axes(figure: Figure, left: float, bottom: float, width: float, height: float):  # type: ignore[no-untyped-def]
@@ -236,7 +236,7 @@ def draw_forecast(data: ForecastData) -> bytes:
 
 def draw_timeline(data: TimelineData) -> bytes:
     rows = max(1, len(data.missions))
-    labels = [truncate(m.label, TIMELINE_LABEL_MAX) for m in data.missions]
+    labels = [truncate(m.label, LABEL_MAX) for m in data.missions]
     left = max(0.8, _text_width(max(map(len, labels), default=0), 11) + 0.3)
     organisations = {m.led_by for m in data.missions} | (
         {"ongoing"} if any(m.ended is None for m in data.missions) else set()
@@ -253,7 +253,7 @@ def draw_timeline(data: TimelineData) -> bytes:
             title += f" led by {data.organisation}"
         if data.first_year is not None or data.last_year is not None:
             title += f", {data.first_year or '…'}-{data.last_year or data.this_year}"
-        ax.set_title(title)
+        ax.set_title(title, pad=26 if rows > 18 else 6)
         if not data.missions:
             _empty(ax, "No missions match")
             return _png(figure)
