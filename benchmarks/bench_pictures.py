@@ -4,7 +4,8 @@ stall while 10 pictures render at once, through the process pool and beside two 
     python benchmarks/bench_pictures.py [--renders 30] [--rounds 10]
 
 For each picture (progress with the bundled library's 15 sections and 12 weeks of activity,
-the 14-day forecast, a timeline of 45 missions and one of the full 60 rows):
+the 14-day forecast, the timeline of the bundled library's missions, and one of the full 60 rows
+that a timeline draws at most):
 - render time p50/p95 through `PictureRenderer` one at a time (drawing in the worker plus
   handing the data over and the PNG back), the CPU time the drawing took in the worker (its cost
   whatever else the machine runs), and the PNG's size;
@@ -54,6 +55,7 @@ from bot.pictures import (
     ProgressData,
     SectionAccuracy,
     YearMonth,
+    missions_from_library,
     timeline_data,
 )
 from bot.pictures._renderer import PictureData, render_inline
@@ -88,7 +90,7 @@ def pictures() -> dict[str, PictureData]:
         "forecast": ForecastData(
             tuple(DayCount(TODAY + timedelta(days=n), rng.randint(0, 40)) for n in range(14))
         ),
-        "timeline (45 missions)": timeline_data(missions(45), 2024),
+        "timeline (the library's 51 missions)": timeline_data(missions_from_library(library), 2026),
         "timeline (60 rows)": timeline_data(missions(80), 2024),
     }
 
