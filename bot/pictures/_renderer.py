@@ -47,14 +47,18 @@ def describe(data: PictureData) -> tuple[str, str, str]:
     raise TypeError(f"no picture for {type(data).__name__}")
 
 
-def _draw_in_worker(data: PictureData) -> tuple[bytes, float, float]:
-    """The PNG, and the milliseconds it took to draw: wall-clock and CPU (the CPU time is the
-    drawing's own cost, whatever else the machine was doing)."""
+def make_picture(data: PictureData) -> Picture:
+    """Draw and describe a picture, timing the drawing (wall-clock and CPU: the CPU time is its
+    own cost, whatever else the machine was doing). Runs in a worker; the words are made there
+    too, since ten requests at once would otherwise describe their data in one loop tick."""
     from bot.pictures._draw import draw
 
+    alt, text, name = describe(data)
     wall, cpu = time.perf_counter(), time.process_time()
     png = draw(data)
-    return png, (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+    draw_ms = (time.perf_counter() - wall) * 1000
+    cpu_ms = (time.process_time() - cpu) * 1000
+    return Picture(png, alt, text, name, draw_ms=draw_ms, cpu_ms=cpu_ms)
 
 
 def _warm_worker() -> None:
@@ -72,9 +76,7 @@ def _warm_worker() -> None:
 
 def render_inline(data: PictureData) -> Picture:
     """Draw in this process: for the console and the benchmark's baseline, never the bot."""
-    alt, text, name = describe(data)
-    png, draw_ms, cpu_ms = _draw_in_worker(data)
-    return Picture(png, alt, text, name, draw_ms=draw_ms, cpu_ms=cpu_ms)
+    return make_picture(data)
 
 
 def default_workers() -> int:
@@ -127,15 +129,14 @@ class PictureRenderer:
     async def render(self, data: PictureData) -> Picture:
         """The picture for `data`; `PictureError` (with a message for the member) if it cannot
         be drawn. A pool whose worker died is replaced and the picture tried once more."""
-        alt, text, name = describe(data)
         for attempt in (1, 2):
             pool = self._pool
             if pool is None:
                 raise PictureError(UNAVAILABLE)
             loop = asyncio.get_running_loop()
             try:
-                png, draw_ms, cpu_ms = await asyncio.wait_for(
-                    loop.run_in_executor(pool, _draw_in_worker, data), self.timeout
+                picture = await asyncio.wait_for(
+                    loop.run_in_executor(pool, make_picture, data), self.timeout
                 )
             except BrokenProcessPool:
                 log.warning("picture worker died; restarting the pool (attempt %d)", attempt)
@@ -145,7 +146,10 @@ class PictureRenderer:
                 continue
             except TimeoutError as exc:
                 raise PictureError("Drawing took too long; the text version follows.") from exc
-            if len(png) > MAX_PNG_BYTES or draw_ms > SLOW_MS:
-                log.warning("%s: %d bytes, drawn in %.0f ms", name, len(png), draw_ms)
-            return Picture(png, alt, text, name, draw_ms=draw_ms, cpu_ms=cpu_ms)
+            if len(picture.png) > MAX_PNG_BYTES or picture.draw_ms > SLOW_MS:
+                log.warning(
+                    "%s: %d bytes, drawn in %.0f ms",
+                    picture.filename, len(picture.png), picture.draw_ms,
+                )  # fmt: skip
+            return picture
         raise PictureError(UNAVAILABLE)
