@@ -84,7 +84,7 @@ def main() -> None:
         ]
     print(f"| step | seconds |\n|---|---:|\n| build the wheel (`pip wheel`) | {build:.1f} |")
     print(f"| fresh virtual environment | {make_venv:.1f} |")
-    print(f"| install the locked dependencies (18 pins, hashes) | {deps:.1f} |")
+    print(f"| install the locked dependencies (pinned, with hashes) | {deps:.1f} |")
     print(f"| install the wheel | {own:.1f} |")
     print(f"\n| command, from a folder outside the checkout (median of {runs}) | ms |\n|---|---:|")
     for name, ms in rows:

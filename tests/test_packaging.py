@@ -26,13 +26,18 @@ def test_the_lock_pins_every_dependency_in_range_with_hashes() -> None:
 
 def test_a_stale_lock_is_caught() -> None:
     lock = read_lock(
-        "aiosqlite==0.19.0 \\\n    --hash=sha256:aa\norjson==3.10.0 ; python_version >= '3.11'\n"
+        "aiosqlite==0.19.0 \\\n    --hash=sha256:aa\n"
+        "orjson==3.10.0 ; python_version >= '3.11'\n"
+        "numpy==2.4.6 ; python_full_version < '3.12' \\\n    --hash=sha256:bb\n"
+        "numpy==2.5.5 ; python_full_version >= '3.12' \\\n    --hash=sha256:cc\n"
     )
-    requirements = [Requirement(r) for r in ("aiosqlite>=0.20", "orjson>=3.9", "tzdata>=2024.1")]
-    assert static_problems(lock, requirements) == [
+    assert [pin.version for pin in lock["numpy"]] == ["2.4.6", "2.5.5"]
+    wanted = ("aiosqlite>=0.20", "orjson>=3.9", "tzdata>=2024.1", "numpy<2.5")
+    assert static_problems(lock, [Requirement(r) for r in wanted]) == [
         "orjson==3.10.0 has no --hash",
         "aiosqlite>=0.20 (pyproject.toml) but the lock pins 0.19.0",
         "tzdata>=2024.1 (pyproject.toml) is not in the lock",
+        "numpy<2.5 (pyproject.toml) but the lock pins 2.5.5",
     ]
 
 

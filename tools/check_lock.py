@@ -37,7 +37,7 @@ _PIN = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Pin:
     name: str
     version: str
@@ -45,10 +45,11 @@ class Pin:
     hashes: int
 
 
-def read_lock(text: str) -> dict[str, Pin]:
-    """The pins of a `pip-compile`/`uv pip compile` lock file, by canonical name."""
-    pins: dict[str, Pin] = {}
-    current: dict | None = None
+def read_lock(text: str) -> dict[str, list[Pin]]:
+    """The pins of a `pip-compile`/`uv pip compile` lock file, by canonical name (a universal
+    lock may pin one package twice, under markers for different Pythons)."""
+    pins: dict[str, list[Pin]] = {}
+    current: Pin | None = None
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -56,16 +57,15 @@ def read_lock(text: str) -> dict[str, Pin]:
         match = _PIN.match(stripped)
         if match:
             marker = match["marker"]
-            current = {
-                "name": canonicalize_name(match["name"]),
-                "version": match["version"],
-                "marker": Marker(marker) if marker else None,
-                "hashes": 0,
-            }
-            pins[current["name"]] = Pin(**current)
+            current = Pin(
+                canonicalize_name(match["name"]),
+                match["version"],
+                Marker(marker) if marker else None,
+                hashes=0,
+            )
+            pins.setdefault(current.name, []).append(current)
         elif stripped.startswith("--hash=") and current is not None:
-            current["hashes"] += 1
-            pins[current["name"]] = Pin(**current)
+            current.hashes += 1
     return pins
 
 
@@ -74,18 +74,20 @@ def declared(pyproject: Path) -> list[Requirement]:
     return [Requirement(text) for text in project["dependencies"]]
 
 
-def static_problems(lock: dict[str, Pin], requirements: list[Requirement]) -> list[str]:
-    problems = [f"{p.name}=={p.version} has no --hash" for p in lock.values() if not p.hashes]
+def static_problems(lock: dict[str, list[Pin]], requirements: list[Requirement]) -> list[str]:
+    everything = [pin for pins in lock.values() for pin in pins]
+    problems = [f"{p.name}=={p.version} has no --hash" for p in everything if not p.hashes]
     for requirement in requirements:
-        pin = lock.get(canonicalize_name(requirement.name))
-        if pin is None:
+        pins = lock.get(canonicalize_name(requirement.name), [])
+        if not pins:
             problems.append(f"{requirement} (pyproject.toml) is not in the lock")
-        elif not requirement.specifier.contains(pin.version, prereleases=True):
-            problems.append(f"{requirement} (pyproject.toml) but the lock pins {pin.version}")
+        for pin in pins:
+            if not requirement.specifier.contains(pin.version, prereleases=True):
+                problems.append(f"{requirement} (pyproject.toml) but the lock pins {pin.version}")
     return problems
 
 
-def installed_problems(lock: dict[str, Pin], site: Path) -> list[str]:
+def installed_problems(lock: dict[str, list[Pin]], site: Path) -> list[str]:
     """What the peacebot installed in `site` needs, against the lock's pins that apply there."""
     distributions = metadata.distributions(path=[str(site)])
     found = {canonicalize_name(d.metadata["Name"]): d for d in distributions}
@@ -105,7 +107,11 @@ def installed_problems(lock: dict[str, Pin], site: Path) -> list[str]:
                 if child not in needed:
                     needed.add(child)
                     waiting.append(child)
-    applies = {name for name, pin in lock.items() if pin.marker is None or pin.marker.evaluate()}
+    applies = {
+        name
+        for name, pins in lock.items()
+        if any(pin.marker is None or pin.marker.evaluate() for pin in pins)
+    }
     problems = [f"{name} is needed but not in the lock" for name in sorted(needed - applies)]
     problems += [f"{name} is in the lock but nothing needs it" for name in sorted(applies - needed)]
     return problems
@@ -126,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("regenerate it: see tools/check_lock.py", file=sys.stderr)
         return 1
-    print(f"{args.lock.name}: {len(lock)} pins match {args.pyproject.name}")
+    print(f"{args.lock.name}: {len(lock)} packages pinned as {args.pyproject.name} asks")
     return 0
 
 
