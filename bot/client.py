@@ -359,16 +359,21 @@ def serve(config: Config, library: Library, heartbeat_path: Path | None = None) 
 
     async def main() -> None:
         storage = await open_storage(config.db_path)
+        bot: PeacebotBot | None = None
         try:
             bot = PeacebotBot(
                 config, storage=storage, library=library, heartbeat_path=heartbeat_path
             )
-            async with bot:  # closes the bot however this ends
-                with StopSignals() as stop:
-                    await run_until_stopped(
-                        bot.start(token), stop, on_stop=bot.close, grace=SHUTDOWN_GRACE_SECONDS
-                    )
+            with StopSignals() as stop:
+                await run_until_stopped(
+                    bot.start(token), stop, on_stop=bot.close, grace=SHUTDOWN_GRACE_SECONDS
+                )
         finally:
+            if bot is not None:
+                # Closes a bot that failed to start; after a stop signal `on_stop` has closed it
+                # already, and a close that overran the grace period is not waited for again.
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await bot.close()
             await storage.close()  # writes every query-log row still queued
 
     try:
