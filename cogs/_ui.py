@@ -16,6 +16,7 @@ import discord
 from discord.ext import commands
 
 from bot.answers import Answer, Card, Librarian, Link
+from bot.client import RESTARTING
 from bot.text import clean
 from cogs.errors import report, send_ephemeral
 
@@ -102,6 +103,10 @@ async def guarded(
     Use it in every `DynamicItem.callback`: discord.py only logs what those raise, which would
     leave the user looking at "This interaction failed".
     """
+    admit = getattr(interaction.client, "admit", None)  # PeacebotBot: counted until done
+    if admit is not None and not admit():
+        await send_ephemeral(interaction, RESTARTING)
+        return
     try:
         await action()
     except Exception as exc:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.content import Library
 from bot.lookup import LookupEngine, Outcome
-from tests.test_content_quality import load_raw_content
+from tools.fingerprint import load_raw_content
 
 CASES_GLOSSARY = "glossary-cases.yaml"
 

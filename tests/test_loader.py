@@ -31,9 +31,11 @@ def problems_of(directory: Path) -> list[str]:
 
 
 @pytest.fixture
-def content(tmp_path: Path) -> Path:
+def content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the test library in ./content (problems name files relative to the cwd)."""
     directory = tmp_path / "content"
     shutil.copytree(TEST_LIBRARY, directory)
+    monkeypatch.chdir(tmp_path)
     return directory
 
 

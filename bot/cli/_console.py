@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import dataclasses
 import random
-import signal
 import sys
 import threading
 import time
@@ -21,6 +20,7 @@ from bot.content import Library
 from bot.lookup import Outcome, UnknownSection
 from bot.quiz import MAX_QUESTIONS, AnswerStatus, MonotonicClock, QuizState, pick_questions
 from bot.render_text import render_card, render_text
+from bot.shutdown import StopSignals, run_until_stopped
 from bot.storage import QueryRecord, Storage
 from bot.study_cards import pick_prompt, prompt_card, question_card, reveal_card, scoreboard_card
 from bot.text import clean
@@ -121,7 +121,8 @@ async def _serve(library: Library, seed: int | None, db: str | None) -> int:
         _line_editing()
         print(banner(library))
     try:
-        await _converse(console, interactive)
+        with StopSignals() as stop:
+            await run_until_stopped(_converse(console, interactive), stop)
     finally:
         if storage is not None:
             await storage.close()  # writes every logged query, also after SIGINT/SIGTERM
@@ -140,17 +141,13 @@ def _line_editing() -> None:
 
 
 async def _converse(console: Console, interactive: bool) -> None:
-    """Answer lines until end of input, `quit`, SIGINT or SIGTERM.
+    """Answer lines until end of input or `quit` (a stop signal cancels it).
 
     Lines are read by a daemon thread, one at a time (the prompt depends on the answer before),
     so the query-log writer keeps running and a signal never waits for the next line.
     """
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str | None] = asyncio.Queue()
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # not on Windows
-            loop.add_signal_handler(signum, stop.set)
     wanted = threading.Event()
 
     def read() -> None:
@@ -163,26 +160,17 @@ async def _converse(console: Console, interactive: bool) -> None:
                 return
 
     threading.Thread(target=read, name="console-input", daemon=True).start()
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        while True:
-            wanted.set()
-            next_line = asyncio.ensure_future(lines.get())
-            await asyncio.wait({next_line, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            if stop.is_set():
-                next_line.cancel()
-                return
-            line = next_line.result()
-            reply = None if line is None else console.handle(line)
-            if reply is None:
-                farewell = console.close()  # a quiz cut short by Ctrl-D or the end of a pipe
-                if farewell:
-                    print(farewell, end="\n\n", flush=True)
-                return
-            if reply:
-                print(reply, end="\n\n", flush=True)
-    finally:
-        stopped.cancel()
+    while True:
+        wanted.set()
+        line = await lines.get()
+        reply = None if line is None else console.handle(line)
+        if reply is None:
+            farewell = console.close()  # a quiz cut short by Ctrl-D or the end of a pipe
+            if farewell:
+                print(farewell, end="\n\n", flush=True)
+            return
+        if reply:
+            print(reply, end="\n\n", flush=True)
 
 
 def _read_line(interactive: bool, prompt: str) -> str | None:

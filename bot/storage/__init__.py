@@ -3,6 +3,7 @@
 All SQL lives in this package. Use `Storage.open(path)`; see `Storage` for the methods.
 """
 
+from bot.storage._access import check_writable
 from bot.storage._models import (
     Count,
     DeckState,
@@ -14,7 +15,6 @@ from bot.storage._models import (
     Stats,
     StorageError,
 )
-from bot.storage._signals import install_signal_flush
 from bot.storage._store import Storage
 
 __all__ = [
@@ -28,5 +28,5 @@ __all__ = [
     "Stats",
     "Storage",
     "StorageError",
-    "install_signal_flush",
+    "check_writable",
 ]

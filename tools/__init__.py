@@ -1,0 +1,1 @@
+"""Maintainer commands: not part of the installed peacebot (see README, Tests)."""
