@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from bot.content import Library
-from tools.fingerprint import FINGERPRINT, line_hash
+from tests.fingerprint import FINGERPRINT, line_hash
 
 # Each heading of the source article, and the section that teaches it.
 ARTICLE_HEADINGS = {

@@ -13,7 +13,7 @@ import pytest
 
 from bot.content import Library
 from bot.lookup import LookupEngine, Outcome
-from tools.fingerprint import load_raw_content
+from tests.fingerprint import load_raw_content
 
 CASES_GLOSSARY = "glossary-cases.yaml"
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.content import Entry, Library
-from tools.fingerprint import split_sentences
+from tests.fingerprint import split_sentences
 
 ARTICLE_TITLE = "Understanding the Role and Impact of Multinational Peace Enforcement Missions"
 

@@ -10,7 +10,7 @@ These tests check editorial rules that the loader (``peacebot check``) does not:
 
 Check (b) compares against a fingerprint of the article shipped in
 ``tests/data/article-fingerprint.json`` (hashed word pairs, never its sentences; see
-``tools/fingerprint.py``), so it needs nothing outside the repository.
+``tests/fingerprint.py``), so it needs nothing outside the repository.
 """
 
 import json
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from rapidfuzz import fuzz, utils
 
-from tools.fingerprint import (
+from tests.fingerprint import (
     COPY_THRESHOLD,
     FINGERPRINT,
     content_sentences,
@@ -242,7 +242,7 @@ def test_copy_check_passes_own_words_and_short_quotations():
 
 
 def test_the_threshold_catches_a_lazy_copy_of_every_article_sentence(fingerprint):
-    """Measured by `python -m tools.fingerprint` against the article itself."""
+    """Measured by `python -m tests.fingerprint` against the article itself."""
     calibration = fingerprint["calibration"]
     assert calibration["threshold"] == COPY_THRESHOLD, "remake the fingerprint"
     assert calibration["highest_content_score"] < COPY_THRESHOLD

@@ -1,9 +1,9 @@
 """Check that a built wheel holds the whole of peacebot, and nothing else.
 
-    python tools/check_wheel.py dist/peacebot-*.whl
+    python .ci/check_wheel.py dist/peacebot-*.whl
 
 Every module of bot/ and cogs/ (subpackages included), bot/py.typed, and every file of the
-repository's content/ folder (as bot/study_content/) must be in the wheel; tests, tools and
+repository's content/ folder (as bot/study_content/) must be in the wheel; tests and
 benchmarks must not. `.ci/run` runs this on the wheel it builds, so a file that packaging
 would leave out fails CI rather than a user's first command.
 """

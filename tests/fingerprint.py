@@ -15,9 +15,9 @@ out first: notes quote the article to say what it got wrong, and questions name 
 Maintainers remake the fingerprint when the article changes (CI checks it against the article
 whenever ../shared/seed is there):
 
-    python -m tools.fingerprint ../shared/seed           # write tests/data/article-fingerprint.json
-    python -m tools.fingerprint ../shared/seed --check   # exit 1 if the file is out of date
-    python -m tools.fingerprint ../shared/seed --check --compare   # and against fuzz.ratio
+    python -m tests.fingerprint ../shared/seed           # write tests/data/article-fingerprint.json
+    python -m tests.fingerprint ../shared/seed --check   # exit 1 if the file is out of date
+    python -m tests.fingerprint ../shared/seed --check --compare   # and against fuzz.ratio
 
 Both print how the threshold separates the article from the content: the lowest score of a
 lazy copy (first word dropped, a middle word changed) of any article sentence, and the highest
@@ -249,7 +249,7 @@ def build(seed_dir: Path) -> dict:
     highest_ours = max(best_score(s, article) for _, s in ours)
     return {
         "about": "Hashed word pairs of each source-article sentence of 8+ words (see "
-        "tools/fingerprint.py); made by `python -m tools.fingerprint SEED_DIR`.",
+        "tests/fingerprint.py); made by `python -m tests.fingerprint SEED_DIR`.",
         "article_files": [path.name for path in files],
         "calibration": {
             "threshold": COPY_THRESHOLD,
@@ -280,7 +280,7 @@ def render(made: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.fingerprint", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.fingerprint", description=__doc__)
     parser.add_argument("seed_dir", type=Path, help="the folder holding the article (*.txt)")
     parser.add_argument("--output", type=Path, default=FINGERPRINT, help=f"default {FINGERPRINT}")
     parser.add_argument("--check", action="store_true", help="only check the file is current")
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         shipped = json.loads(args.output.read_text(encoding="utf-8"))
         if (shipped["sentences"], shipped["lines"]) != (made["sentences"], made["lines"]):
-            print(f"{args.output} is out of date: run python -m tools.fingerprint", file=sys.stderr)
+            print(f"{args.output} is out of date: run python -m tests.fingerprint", file=sys.stderr)
             return 1
         print(f"{args.output} matches the article")
         return 0

@@ -1,1 +1,0 @@
-"""Maintainer commands: not part of the installed peacebot (see README, Tests)."""
