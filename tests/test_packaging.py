@@ -11,8 +11,8 @@ from packaging.requirements import Requirement
 
 from bot.config import BUNDLED_CONTENT
 from bot.loader import load_library
+from tests.check_lock import declared, read_lock, static_problems
 from tests.conftest import TEST_LIBRARY
-from tools.check_lock import declared, read_lock, static_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,7 +1,7 @@
 """Check that requirements.lock matches pyproject.toml.
 
-    python .ci/check_lock.py                      # every dependency pinned in range, hashed
-    python .ci/check_lock.py --site SITE_PACKAGES # and the lock holds exactly what the
+    python -m tests.check_lock                      # every dependency pinned in range, hashed
+    python -m tests.check_lock --site SITE_PACKAGES # and the lock holds exactly what the
                                                     # peacebot installed there needs
 
 The Docker image installs its dependencies from requirements.lock alone (pinned versions, hashes),
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(f"{args.lock.name}: {problem}", file=sys.stderr)
     if problems:
-        print("regenerate it: see .ci/check_lock.py", file=sys.stderr)
+        print("regenerate it: see tests/check_lock.py", file=sys.stderr)
         return 1
     print(f"{args.lock.name}: {len(lock)} packages pinned as {args.pyproject.name} asks")
     return 0
