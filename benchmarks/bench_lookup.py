@@ -1,21 +1,28 @@
-"""Lookup engine benchmark: resolve, autocomplete and search on synthetic libraries of 1k, 10k
-and 100k terms, side by side with the naive rapidfuzz and difflib baselines, plus the cost of
-loading the bundled content and top-1 accuracy on the relevance set.
+"""Lookup engine benchmark: the engine beside its baselines, in the same run.
 
-    python benchmarks/bench_lookup.py            # all sizes (about 3 minutes on 2 cores)
+On synthetic libraries of 1k, 10k and 100k terms: index build (time, memory), resolve, the
+shared answer path, autocomplete and full-text search (p50/p99), and resolve's top-1 on typo
+queries, beside the naive `process.extract(WRatio)` baseline, a trigram prefilter + WRatio,
+SQLite FTS5 (bm25, porter) and tantivy (when installed). On the bundled content: relevance
+of the name set and the question set for the engine, FTS5 and tantivy.
+
+    python benchmarks/bench_lookup.py            # all sizes (about 5 minutes on 2 cores)
     python benchmarks/bench_lookup.py --quick    # 1k and 10k only
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
 import gc
+import heapq
 import random
+import re
+import sqlite3
 import statistics
 import sys
 import time
 import tracemalloc
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,10 +30,15 @@ from rapidfuzz import fuzz, process, utils
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.content import Fact, Library, Section, Source, Term
+from bot.content import Entry, Fact, Library, Section, Source, Term
 from bot.loader import load_library
 from bot.lookup import LookupEngine
-from tests.test_relevance import relevance_set
+from tests.test_relevance import question_set, relevance_set
+
+try:
+    import tantivy
+except ImportError:  # the comparison is optional: peacebot does not need it
+    tantivy = None
 
 SYLLABLES = [
     "ka",
@@ -55,6 +67,7 @@ SYLLABLES = [
     "is",
 ]
 COMMON = ["peace", "mission", "force", "operation", "united", "council", "security", "regional"]
+WORD = re.compile(r"[^\W_]+")
 
 
 def word(rng: random.Random) -> str:
@@ -103,17 +116,19 @@ def typo(text: str, rng: random.Random) -> str:
     return text[:i] + rng.choice("aeioutnrs") + text[i + 1 :]
 
 
-def queries(library: Library, count: int, seed: int = 2) -> tuple[list[str], list[str]]:
-    """Name-like queries (typos, case, word order, acronyms) and partial ones for autocomplete."""
+def queries(library: Library, count: int, seed: int = 2):
+    """Name-like queries (typos, case, word order, acronyms), partial ones for autocomplete,
+    and the typo queries with the term each one means."""
     rng = random.Random(seed)
     terms = list(library.terms.values())
-    full, partial = [], []
+    full, partial, typos = [], [], []
     for _ in range(count):
         term = rng.choice(terms)
         words = term.name.split()
         style = rng.choice(("typo", "lower", "order", "acronym", "typo"))
         if style == "typo":
             full.append(typo(term.name, rng))
+            typos.append((full[-1], term.id))
         elif style == "lower":
             full.append(term.name.lower())
         elif style == "order":
@@ -122,7 +137,7 @@ def queries(library: Library, count: int, seed: int = 2) -> tuple[list[str], lis
             full.append(term.aliases[0].lower())
         cut = rng.randint(2, min(8, len(term.name)))
         partial.append(typo(term.name[:cut], rng) if rng.random() < 0.2 else term.name[:cut])
-    return full, partial
+    return full, partial, typos
 
 
 def timed(fn: Callable[[str], object], inputs: list[str]) -> list[float]:
@@ -143,74 +158,224 @@ def row(label: str, samples: list[float]) -> str:
     return f"| {label} | {statistics.median(samples):.3f} | {pct(samples, 0.99):.3f} |"
 
 
+def rss_mib() -> float:
+    """Resident memory now (Linux): what a C or Rust index costs, which tracemalloc misses."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def documents(library: Library) -> list[tuple[Entry, str, str]]:
+    out: list[tuple[Entry, str, str]] = []
+    for section in library.sections.values():
+        body = " ".join((section.summary, *section.key_points, section.note or ""))
+        out.append((section, " ".join((section.title, *section.aliases)), body))
+    for term in library.terms.values():
+        out.append(
+            (term, " ".join((term.name, *term.aliases)), f"{term.definition} {term.note or ''}")
+        )
+    for fact in library.facts.values():
+        out.append((fact, " ".join(fact.tags), fact.text))
+    return out
+
+
+# -- the baselines --------------------------------------------------------------------------
+
+
+class Naive:
+    """`process.extract(query, labels, scorer=WRatio)` over every name and alias."""
+
+    def __init__(self, library: Library) -> None:
+        self.labels, self.owners = [], []
+        for entry in library.named():
+            for label in (entry.name, *entry.aliases):
+                self.labels.append(label)
+                self.owners.append(entry.id)
+
+    def top(self, query: str, limit: int = 3) -> list[str]:
+        found = process.extract(query, self.labels, scorer=fuzz.WRatio,
+                                processor=utils.default_process, limit=15)  # fmt: skip
+        return list(dict.fromkeys(self.owners[i] for _, _, i in found))[:limit]
+
+
+class TrigramWRatio(Naive):
+    """The textbook speed-up: a trigram index picks 100 labels, WRatio ranks them."""
+
+    def __init__(self, library: Library) -> None:
+        super().__init__(library)
+        self.keys = [utils.default_process(label) for label in self.labels]
+        self.grams: dict[str, list[int]] = defaultdict(list)
+        for i, key in enumerate(self.keys):
+            for gram in {f" {key} "[j : j + 3] for j in range(len(key))}:
+                self.grams[gram].append(i)
+
+    def top(self, query: str, limit: int = 3) -> list[str]:
+        key = utils.default_process(query)
+        counts: Counter[int] = Counter()
+        for gram in {f" {key} "[j : j + 3] for j in range(len(key))}:
+            counts.update(self.grams.get(gram, ()))
+        picked = heapq.nlargest(100, counts, key=counts.__getitem__)
+        scored = sorted(picked, key=lambda i: -fuzz.WRatio(key, self.keys[i]))
+        return list(dict.fromkeys(self.owners[i] for i in scored))[:limit]
+
+
+class Fts5:
+    """SQLite FTS5 with the porter tokenizer; bm25 with names and aliases weighted 2."""
+
+    def __init__(self, library: Library) -> None:
+        self.entries = []
+        self.db = sqlite3.connect(":memory:")
+        self.db.execute("CREATE VIRTUAL TABLE docs USING fts5(title, body, tokenize='porter')")
+        rows = []
+        for entry, title, body in documents(library):
+            self.entries.append(entry)
+            rows.append((len(self.entries), title, body))
+        self.db.executemany("INSERT INTO docs(rowid, title, body) VALUES (?, ?, ?)", rows)
+
+    def top(self, query: str, limit: int = 3) -> list[str]:
+        words = WORD.findall(query.casefold())
+        if not words:
+            return []
+        match = " OR ".join(f'"{w}"' for w in words)
+        found = self.db.execute(
+            "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, 2.0, 1.0) LIMIT ?",
+            (match, limit),
+        ).fetchall()
+        return [self.entries[rowid - 1].id for (rowid,) in found]
+
+
+class Tantivy:
+    """tantivy (Rust, through its Python bindings) with its English stemmer; names boosted 2."""
+
+    def __init__(self, library: Library) -> None:
+        builder = tantivy.SchemaBuilder()
+        builder.add_integer_field("doc", stored=True, indexed=False)
+        builder.add_text_field("title", stored=False, tokenizer_name="en_stem")
+        builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
+        self.index = tantivy.Index(builder.build())
+        writer = self.index.writer(heap_size=100_000_000, num_threads=1)
+        self.entries = []
+        for entry, title, body in documents(library):
+            writer.add_document(tantivy.Document(doc=len(self.entries), title=title, body=body))
+            self.entries.append(entry)
+        writer.commit()
+        self.index.reload()
+        self.searcher = self.index.searcher()
+
+    def top(self, query: str, limit: int = 3) -> list[str]:
+        words = WORD.findall(query.casefold())
+        if not words:
+            return []
+        parsed = self.index.parse_query(" ".join(words), ["title", "body"],
+                                        field_boosts={"title": 2.0})  # fmt: skip
+        hits = self.searcher.search(parsed, limit).hits
+        return [self.entries[self.searcher.doc(address)["doc"][0]].id for _, address in hits]
+
+
+# -- the runs -------------------------------------------------------------------------------
+
+
+def build(make: Callable[[], object]) -> tuple[object, float, float, float]:
+    """The built object, seconds, tracemalloc peak MiB (Python objects) and RSS growth MiB."""
+    gc.collect()
+    before = rss_mib()
+    start = time.perf_counter()
+    built = make()
+    seconds = time.perf_counter() - start
+    grown = rss_mib() - before
+    tracemalloc.start()  # a second build, because tracing slows allocation down
+    make()
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    gc.collect()
+    return built, seconds, peak, grown
+
+
+def typo_top1(top: Callable[[str], list[str]], typos: list[tuple[str, str]]) -> str:
+    return f"{sum(top(q)[:1] == [expected] for q, expected in typos) / len(typos):.1%}"
+
+
 def run_size(size: int, count: int) -> list[str]:
     library = synthetic_library(size)
-    gc.collect()
-    start = time.perf_counter()
-    engine = LookupEngine(library)
-    build_ms = (time.perf_counter() - start) * 1000
-    tracemalloc.start()  # a second build, because tracing slows allocation down
-    LookupEngine(library)
-    peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    full, partial = queries(library, count)
-    labels = [label for e in library.named() for label in (e.name, *e.aliases)]
-    naive_count = count if size <= 10_000 else max(20, count // 4)
-    difflib_count = count if size <= 1_000 else (40 if size <= 10_000 else 5)
-
-    def naive(q: str) -> object:
-        return process.extract(
-            q, labels, scorer=fuzz.WRatio, processor=utils.default_process, limit=25
-        )
-
+    full, partial, typos = queries(library, count)
+    subset = count if size <= 10_000 else max(40, count // 5)  # the slow baselines
+    engine, seconds, peak, grown = build(lambda: LookupEngine(library))
     lines = [
-        f"\n**{size:,} terms** ({len(labels):,} names and aliases): index built in "
-        f"{build_ms:,.0f} ms, peak {peak_mb:,.0f} MiB while building\n",
+        f"\n**{size:,} terms** ({sum(1 + len(e.aliases) for e in library.named()):,} names "
+        f"and aliases, {len(library.terms) + len(library.facts) + 15:,} documents)\n",
+        "| index | build s | peak MiB (Python objects) | RSS growth MiB |",
+        "|---|---|---|---|",
+        f"| engine (names + full text) | {seconds:.2f} | {peak:.0f} | {grown:.0f} |",
+    ]
+    baselines: list[tuple[str, object]] = []
+    for label, make in (
+        ("trigram + WRatio", lambda: TrigramWRatio(library)),
+        ("SQLite FTS5 (porter)", lambda: Fts5(library)),
+        *([("tantivy (en_stem)", lambda: Tantivy(library))] if tantivy else []),
+    ):
+        built, seconds, peak, grown = build(make)
+        baselines.append((label, built))
+        lines.append(f"| {label} | {seconds:.2f} | {peak:.0f} | {grown:.0f} |")
+    naive = Naive(library)
+    lines += [
+        "",
         "| operation | p50 ms | p99 ms |",
         "|---|---|---|",
         row("engine `resolve`", timed(engine.resolve, full)),
+        row("engine `answer` (the shared path)", timed(engine.answer, full)),
         row("engine `autocomplete`", timed(engine.autocomplete, partial)),
-        row("engine `search`", timed(lambda q: engine.search(q), full)),
-        row(f"naive `process.extract` WRatio ({naive_count} q)", timed(naive, full[:naive_count])),
-        row(
-            f"`difflib.get_close_matches` ({difflib_count} q)",
-            timed(lambda q: difflib.get_close_matches(q, labels, n=25), full[:difflib_count]),
-        ),
+        row("engine `search` (full text)", timed(engine.search, full)),
+        row(f"naive `process.extract` WRatio ({subset} q)", timed(naive.top, full[:subset])),
+    ]
+    for label, built in baselines:
+        what = "resolve" if "WRatio" in label else "search"
+        lines.append(row(f"{label} {what}", timed(built.top, full)))  # type: ignore[attr-defined]
+    trigram = baselines[0][1]
+    lines += [
+        "",
+        f"Resolve top-1 on {len(typos)} typo queries: engine **{typo_top1(_ids(engine), typos)}**, "
+        f"trigram + WRatio {typo_top1(trigram.top, typos)}, "  # type: ignore[attr-defined]
+        f"naive WRatio {typo_top1(naive.top, typos[: max(20, subset // 2)])}"
+        + (f" ({max(20, subset // 2)} q)" if size > 10_000 else ""),
     ]
     return lines
 
 
+def _ids(engine: LookupEngine) -> Callable[[str], list[str]]:
+    return lambda q: [m.entry.id for m in engine.resolve(q).matches]
+
+
 def relevance_lines(library: Library) -> list[str]:
     engine = LookupEngine(library)
-    rows = relevance_set()
-    labels, owners = [], []
-    for entry in library.named():
-        for label in (entry.name, *entry.aliases):
-            labels.append(label)
-            owners.append(entry.id)
-
-    def naive_top(q: str) -> list[str]:
-        found = process.extract(
-            q, labels, scorer=fuzz.WRatio, processor=utils.default_process, limit=15
+    names, questions = relevance_set(), question_set()
+    methods: list[tuple[str, Callable[[str], list[str]]]] = [
+        (
+            "engine: the shared answer path",
+            lambda q: [m.entry.id for m in engine.answer(q).matches],
+        ),
+        ("engine: full text only", lambda q: [m.entry.id for m in engine.search(q, 5).matches]),
+        ("naive WRatio (names only)", Naive(library).top),
+        ("SQLite FTS5 (porter, bm25)", Fts5(library).top),
+    ]
+    if tantivy is not None:
+        methods.append(("tantivy (en_stem, bm25)", Tantivy(library).top))
+    out = [
+        f"\n**Relevance** (bundled content): {len(names)} names, {len(questions)} questions\n",
+        "| method | names top-1 | names top-3 | questions top-1 | questions top-3 |",
+        "|---|---|---|---|---|",
+    ]
+    for label, top in methods:
+        ranked_names = [top(q)[:3] for q, _, _ in names]
+        ranked_questions = [top(q)[:3] for q, _ in questions]
+        n1 = sum(r[:1] == [e] for r, (_, e, _) in zip(ranked_names, names, strict=True))
+        n3 = sum(e in r for r, (_, e, _) in zip(ranked_names, names, strict=True))
+        q1 = sum(
+            bool(r) and r[0] in ok for r, (_, ok) in zip(ranked_questions, questions, strict=True)
         )
-        return list(dict.fromkeys(owners[i] for _, _, i in found))[:3]
-
-    def difflib_top(q: str) -> list[str]:
-        found = difflib.get_close_matches(q.casefold(), [x.casefold() for x in labels], n=15)
-        lowered = [x.casefold() for x in labels]
-        return list(dict.fromkeys(owners[lowered.index(x)] for x in found))[:3]
-
-    def engine_top(q: str) -> list[str]:
-        return [m.entry.id for m in engine.lookup(q).matches][:3]
-
-    out = ["\n**Relevance set** (" + str(len(rows)) + " queries, bundled content)\n",
-           "| method | top-1 | top-3 |", "|---|---|---|"]  # fmt: skip
-    for name, fn in (("engine", engine_top), ("naive WRatio", naive_top),
-                     ("difflib", difflib_top)):  # fmt: skip
-        tops = [fn(q) for q, _, _ in rows]
-        top1 = sum(t[:1] == [e] for t, (_, e, _) in zip(tops, rows, strict=True)) / len(rows)
-        top3 = sum(e in t for t, (_, e, _) in zip(tops, rows, strict=True)) / len(rows)
-        out.append(f"| {name} | {top1:.1%} | {top3:.1%} |")
+        q3 = sum(bool(ok & set(r)) for r, (_, ok) in zip(ranked_questions, questions, strict=True))
+        out.append(f"| {label} | {n1 / len(names):.1%} | {n3 / len(names):.1%} | "
+                   f"{q1 / len(questions):.1%} | {q3 / len(questions):.1%} |")  # fmt: skip
     return out
 
 
@@ -227,7 +392,7 @@ def main() -> None:
         loads.append((time.perf_counter() - start) * 1000)
     print(f"Loading and indexing the bundled content: median {statistics.median(loads):.0f} ms "
           f"(best {min(loads):.0f} ms) over 5 runs")  # fmt: skip
-    print("\n".join(relevance_lines(library)))
+    print("\n".join(relevance_lines(library)), flush=True)
     for size in (1_000, 10_000) if args.quick else (1_000, 10_000, 100_000):
         print("\n".join(run_size(size, args.queries)), flush=True)
 

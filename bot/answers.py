@@ -8,11 +8,16 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.content import Entry, Fact, Library, Named, Section, Source, Term
 from bot.lookup import LookupEngine, Match, Outcome, Resolution
 from bot.text import clean, neutralise, normalise, truncate
+
+TERMS = frozenset({"term"})
+SECTIONS = frozenset({"section"})
+RESULTS_MAX = 8  # search results shown, one line each
+TERMS_PER_PAGE = 15  # glossary lines per browse page; a select menu holds at most 25
 
 # Discord's embed limits.
 TITLE_MAX, DESCRIPTION_MAX, FIELD_NAME_MAX, FIELD_VALUE_MAX = 256, 4096, 256, 1024
@@ -21,7 +26,8 @@ ANSWER_CACHE = 2048  # answers kept per command
 PAGE_TARGET = 1800  # a page a reader can take in at once; far below the hard limits
 
 COLOURS = {"term": 0x3B82F6, "section": 0x10B981, "fact": 0xF59E0B, "search": 0x8B5CF6,
-           "suggestions": 0x8B5CF6, "none": 0x6B7280, "about": 0x0EA5E9}  # fmt: skip
+           "suggestions": 0x8B5CF6, "none": 0x6B7280, "about": 0x0EA5E9,
+           "browse": 0x14B8A6}  # fmt: skip
 
 
 _KIND_NAMES = {"sections": "sections", "terms": "glossary terms", "facts": "facts",
@@ -64,6 +70,11 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
+    """What the bot says. `suggestions` are "did you mean" choices or search hits (`results`:
+    the pages already list them, numbered, in the same order); `menus` hold, per page, the
+    entries a browse list offers; `browse` names the list ("terms", "sections") an unanswered
+    lookup offers; `listing` is how a page of a browse list is found again."""
+
     query: str
     outcome: Outcome
     pages: tuple[Card, ...]
@@ -71,38 +82,73 @@ class Answer:
     related: tuple[Link, ...] = ()
     entry_id: str | None = None
     score: float | None = None
+    results: bool = False
+    menus: tuple[tuple[Link, ...], ...] = ()
+    browse: str | None = None
+    listing: str | None = None
+
+    @property
+    def choices(self) -> tuple[Link, ...]:
+        """What typing a number opens, in the order the answer shows them (the console)."""
+        return tuple(link for menu in self.menus for link in menu) or self.suggestions
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """How answers name the commands: `/search` on Discord, `search` in the console."""
+
+    prefix: str
+    pick: str  # how to open one of the choices shown
+
+    def command(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+
+DISCORD = Voice("/", "Pick one below")
+CONSOLE = Voice("", "Type its number to open one")
 
 
 class Librarian:
     """Turns questions into answers. Used by the Discord cogs and the console alike."""
 
-    def __init__(self, library: Library, engine: LookupEngine | None = None) -> None:
+    def __init__(
+        self, library: Library, engine: LookupEngine | None = None, voice: Voice = DISCORD
+    ) -> None:
         self.library = library
         self.engine = engine or LookupEngine(library)
+        self.voice = voice
         # A library never changes (a reload builds a new Librarian), so an answer to the same
         # words is the same answer: study groups ask for the same few terms all day.
-        for name in ("define", "section", "lookup", "search", "open"):
+        for name in ("define", "section", "search", "open", "terms"):
             setattr(self, name, functools.lru_cache(maxsize=ANSWER_CACHE)(getattr(self, name)))
 
-    # -- lookups -------------------------------------------------------------------------
+    # -- lookups: every one goes through the engine's one answer path --------------------
     def define(self, query: str) -> Answer:
-        return self._answer(query, self.engine.resolve(query, kinds={"term"}), "definition")
+        return self.reply(self.engine.answer(query, kinds=TERMS), "terms")
 
     def section(self, query: str) -> Answer:
-        return self._answer(query, self.engine.resolve(query, kinds={"section"}), "section")
-
-    def lookup(self, query: str) -> Answer:
-        """Anything by name, falling back to the full text (the console's bare query)."""
-        resolution = self.engine.lookup(query)
-        if resolution.best is None and resolution.matches:
-            return self._search_answer(resolution)
-        return self._answer(query, resolution, "entry")
+        return self.reply(self.engine.answer(query, kinds=SECTIONS), "sections")
 
     def search(self, query: str) -> Answer:
-        resolution = self.engine.search(query, limit=8)
-        if not resolution.matches:
-            return self._no_match(resolution, "search")
-        return self._search_answer(resolution)
+        """Anything: a name answers with its entry, anything else with search results."""
+        return self.reply(self.engine.answer(query, limit=RESULTS_MAX), None)
+
+    def reply(self, resolution: Resolution, browse: str | None) -> Answer:
+        """The answer to a resolution; `browse` is the list to offer when nothing answers."""
+        best = resolution.best
+        if best is not None:
+            return self.entry_answer(best.entry, resolution.query, resolution.outcome, best.score)
+        if resolution.outcome is Outcome.UNCOVERED:
+            answer = self._results(resolution, uncovered=True)
+        elif resolution.outcome is Outcome.SUGGESTIONS and resolution.searched:
+            answer = self._results(resolution)
+        elif resolution.outcome is Outcome.SUGGESTIONS:
+            answer = self._suggestions(resolution)
+        else:
+            answer = self._no_match(resolution, browse or "search")
+        if resolution.elsewhere is not None:
+            answer = self._with_elsewhere(answer, resolution.elsewhere)
+        return replace(answer, browse=browse) if browse else answer
 
     def open(self, entry_id: str) -> Answer:
         """A button click: the entry itself, or a clear no-match for an id that is gone."""
@@ -119,6 +165,58 @@ class Librarian:
             return self._no_match(missing, "fact")
         return self.fact_answer((rng or random).choice(facts))
 
+    # -- browsing ------------------------------------------------------------------------
+    def sections(self) -> Answer:
+        """Every section with a one-line summary; each opens from the menu."""
+        sections = list(self.library.sections.values())
+        lines = [
+            f"{i}. **{s.title}**: {truncate(_first_sentence(s.summary), 140)}"
+            for i, s in enumerate(sections, 1)
+        ]
+        links = tuple(Link(_label(s.title), s.id) for s in sections)
+        footer = f"{len(sections)} sections · {self.voice.pick}"
+        pages = paginate(f"Sections ({len(sections)})", lines, (), None, COLOURS["browse"],
+                         page_target=DESCRIPTION_MAX - 96)  # fmt: skip
+        pages = tuple(replace(page, footer=footer) for page in pages[:1])
+        return Answer("sections", Outcome.EXACT, pages, menus=(links[:25],), listing="sections")
+
+    def terms(self, section: str | None = None, letter: str | None = None) -> Answer:
+        """The glossary A-Z, optionally of one section and/or starting with one letter,
+        `TERMS_PER_PAGE` to a page; each page's terms open from its menu."""
+        letter = normalise(letter or "")[:1] or None
+        terms = sorted(
+            (t for t in self.library.terms.values() if section is None or t.section == section),
+            key=lambda t: normalise(t.name),
+        )
+        if letter is not None:
+            terms = [t for t in terms if normalise(t.name).startswith(letter)]
+        scope = self.library.sections[section].title if section in self.library.sections else None
+        title = (
+            "Glossary"
+            + (f": {scope}" if scope else "")
+            + (f" ({letter.upper()})" if letter else "")
+        )
+        ref = f"{letter or ''}:{section or ''}"
+        if not terms:
+            card = Card(
+                truncate(title, TITLE_MAX), "No glossary terms match.", colour=COLOURS["none"]
+            )
+            return Answer(ref, Outcome.NONE, (card,), listing=ref)
+        chunks = [terms[i : i + TERMS_PER_PAGE] for i in range(0, len(terms), TERMS_PER_PAGE)]
+        pages, menus = [], []
+        for number, chunk in enumerate(chunks, 1):
+            first = (number - 1) * TERMS_PER_PAGE
+            lines = [
+                f"{first + i}. **{t.name}**: {truncate(t.definition, 110)}"
+                for i, t in enumerate(chunk, 1)
+            ]
+            footer = f"{len(terms)} terms · page {number}/{len(chunks)} · {self.voice.pick}"
+            description = truncate("\n".join(lines), DESCRIPTION_MAX)
+            pages.append(Card(truncate(title, TITLE_MAX), description, footer=footer,
+                              colour=COLOURS["browse"]))  # fmt: skip
+            menus.append(tuple(Link(_label(t.name), t.id) for t in chunk))
+        return Answer(ref, Outcome.EXACT, tuple(pages), menus=tuple(menus), listing=ref)
+
     def fact_answer(self, fact: Fact, title: str = "Did you know?") -> Answer:
         section = self.library.sections[fact.section]
         card = Card(
@@ -128,7 +226,7 @@ class Librarian:
                 Field("Section", section.title, inline=True),
                 Field("Source", _source_line(fact.source), inline=True),
             ),
-            footer=f"/section {section.title}",
+            footer=self.voice.command(f"section {section.title}"),
             url=fact.source.url,
             colour=COLOURS["fact"],
         )
@@ -194,14 +292,6 @@ class Librarian:
         links = tuple(Link(_label(e.name), e.id) for e in related[:5])
         return Answer(query, outcome, pages, related=links, entry_id=entry.id, score=score)
 
-    def _answer(self, query: str, resolution: Resolution, what: str) -> Answer:
-        best = resolution.best
-        if best is not None:
-            return self.entry_answer(best.entry, query, resolution.outcome, best.score)
-        if resolution.outcome is Outcome.SUGGESTIONS:
-            return self._suggestions(resolution)
-        return self._no_match(resolution, what)
-
     def _term_cards(self, term: Term) -> tuple[Card, ...]:
         fields = []
         if term.note:
@@ -230,46 +320,69 @@ class Librarian:
         card = Card(
             title="Did you mean…?",
             description=f"Several entries are close to “{shown}”:\n" + "\n".join(lines),
-            footer="Pick one below, or try /search for a question.",
+            footer=f"{self.voice.pick}, or try {self.voice.command('search')} for a question.",
             colour=COLOURS["suggestions"],
         )
         links = tuple(Link(_label(m.entry.name), m.entry.id) for m in resolution.matches[:5])
         top = resolution.matches[0].score if resolution.matches else None
         return Answer(resolution.query, Outcome.SUGGESTIONS, (card,), suggestions=links, score=top)
 
-    def _search_answer(self, resolution: Resolution) -> Answer:
+    def _results(self, resolution: Resolution, *, uncovered: bool = False) -> Answer:
+        """Search results, one numbered line and one link each (a fact opens as a fact)."""
         shown = neutralise(clean(resolution.query, 100))
-        blocks = [f"{i}. {_hit_line(m)}" for i, m in enumerate(resolution.matches, 1)]
+        hits = resolution.matches[:RESULTS_MAX]
+        blocks = [f"{i}. {_hit_line(m)}" for i, m in enumerate(hits, 1)]
+        if uncovered:
+            blocks.insert(0, f"The study guide does not seem to cover “{shown}”. The closest "
+                             "entries share only common words with it:")  # fmt: skip
+        title = f"Not in the guide: {shown}" if uncovered else f"Search: {shown}"
         # One page holds every hit (each line is capped), so results never need paging.
         pages = paginate(
-            truncate(f"Search: {shown}", TITLE_MAX), blocks, (), None, COLOURS["search"],
+            truncate(title, TITLE_MAX), blocks, (), None, COLOURS["search"],
             page_target=DESCRIPTION_MAX - 96,
         )  # fmt: skip
-        # A fact hit links to its section, so every result leads somewhere to read on.
-        named = {
-            entry.id: entry
-            for m in resolution.matches
-            for entry in [self.library.sections[m.entry.section] if isinstance(m.entry, Fact)
-                          else m.entry]
-            if isinstance(entry, Section | Term)
-        }  # fmt: skip
-        links = tuple(Link(_label(e.name), e.id) for e in list(named.values())[:5])
-        best = resolution.matches[0]
+        links = tuple(Link(_label(_title(m.entry)), m.entry.id) for m in hits)
+        best = hits[0]
         return Answer(
             resolution.query,
-            Outcome.SUGGESTIONS,
+            resolution.outcome,
             pages,
             suggestions=links,
             entry_id=best.entry.id,
             score=best.score,
+            results=True,
         )
+
+    def _with_elsewhere(self, answer: Answer, other: Match) -> Answer:
+        """Say that the query names an entry of another kind, and offer it first."""
+        shown = neutralise(clean(answer.query, 100))
+        kind = "a glossary term" if other.kind == "term" else "a section"
+        command = self.voice.command("define" if other.kind == "term" else "section")
+        note = f"“{shown}” is {kind}: **{other.entry.name}** ({command} {_title(other.entry)})."
+        first = answer.pages[0]
+        if answer.outcome is Outcome.NONE:
+            title = "A glossary term, not a section" if other.kind == "term" else (
+                "A section, not a glossary term")  # fmt: skip
+            first = replace(first, title=title, description=note)
+        else:
+            first = replace(first, description=truncate(f"{note}\n\n{first.description}",
+                                                         DESCRIPTION_MAX))  # fmt: skip
+        link = Link(_label(other.entry.name), other.entry.id)
+        rest = tuple(s for s in answer.suggestions if s.entry_id != link.entry_id)
+        return replace(answer, pages=(first, *answer.pages[1:]), suggestions=(link, *rest),
+                       results=False)  # fmt: skip
 
     def _no_match(self, resolution: Resolution, what: str) -> Answer:
         shown = neutralise(clean(resolution.query, 100)) or "(empty)"
+        command = self.voice.command
         hint = {
-            "search": "Try fewer or different words, or `/define` for a single term.",
+            "search": f"Try fewer or different words, or {command('define')} for a single term.",
             "fact": "There are no facts for that section.",
-        }.get(what, "Try /search with a few words from your question.")
+            "terms": f"Try {command('search')} with a few words from your question, or browse "
+                     f"the glossary with {command('terms')}.",
+            "sections": f"Try {command('search')} with a few words from your question; "
+                        f"{command('sections')} lists every section.",
+        }.get(what, f"Try {command('search')} with a few words from your question.")  # fmt: skip
         card = Card(
             title="No match",
             description=f"Nothing in the study guide matches “{shown}”.\n{hint}",
@@ -336,6 +449,15 @@ def _split(block: str, size: int) -> list[str]:
         parts.append(rest[:cut].strip())
         rest = rest[cut:].strip()
     return [*parts, rest] if rest else parts
+
+
+def _first_sentence(text: str) -> str:
+    end = text.find(". ")
+    return text[: end + 1] if end > 0 else text
+
+
+def _title(entry: Entry) -> str:
+    return entry.name if isinstance(entry, Section | Term) else truncate(entry.text, LABEL_MAX)
 
 
 def _hit_line(match: Match) -> str:

@@ -11,14 +11,15 @@ import contextlib
 import gc
 import logging
 import re
-import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
+from discord.backoff import ExponentialBackoff
 from discord.ext import commands, tasks
 
 from bot import __version__
@@ -27,7 +28,8 @@ from bot.config import Config
 from bot.content import Library
 from bot.loader import load_library
 from bot.lookup import LookupEngine
-from bot.storage import QueryRecord, Storage
+from bot.shutdown import StopSignals, run_until_stopped
+from bot.storage import QueryRecord, Storage, StorageError, check_writable
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +47,19 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 HEARTBEAT_SECONDS = 60
-FLUSH_WAIT_SECONDS = 5.0  # at shutdown; Storage.close() waits again for what is left
+# Shutdown, within the 10 s `docker stop` allows: running commands get DRAIN_SECONDS to finish,
+# the query log FLUSH_WAIT_SECONDS to be written (Storage.close() waits again for what is left,
+# up to STORAGE_CLOSE_SECONDS), and closing the gateway and HTTP session the rest of the grace.
+DRAIN_SECONDS = 3.0
+FLUSH_WAIT_SECONDS = 2.0
+SHUTDOWN_GRACE_SECONDS = 6.0
+STORAGE_CLOSE_SECONDS = 3.0
+RESTARTING = "peacebot is restarting; try again in a minute."
+# The bot has no voice features. discord.py warns once, when the first client is made, that the
+# voice libraries are missing unless these flags are off; its maintainers point to them as the
+# way to say voice is not wanted (Rapptz/discord.py#9220).
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 
 
 def build_intents(prefix: str) -> discord.Intents:
@@ -62,16 +76,15 @@ def build_intents(prefix: str) -> discord.Intents:
 
 
 class PeacebotTree(app_commands.CommandTree):
-    """Refuses new slash commands once shutdown has begun, with a reply instead of silence."""
+    """Counts every slash command and autocomplete as running until it ends, and refuses new
+    ones once shutdown has begun, with a reply instead of silence."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         client = interaction.client
-        if isinstance(client, PeacebotBot) and not client.accepting_commands:
+        if isinstance(client, PeacebotBot) and not client.admit():
             if interaction.type is discord.InteractionType.application_command:
                 with contextlib.suppress(discord.HTTPException):
-                    await interaction.response.send_message(
-                        "peacebot is restarting; try again in a minute.", ephemeral=True
-                    )
+                    await interaction.response.send_message(RESTARTING, ephemeral=True)
             return False
         return True
 
@@ -118,8 +131,9 @@ class PeacebotBot(commands.Bot):
         self.storage = storage
         # The custom-id pattern of each DynamicItem class in use, so a click that none of them
         # matches can be answered (cogs._ui).
-        self.component_patterns: dict[type, re.Pattern[str]] = {}
+        self.component_patterns: dict[type, re.Pattern[str] | None] = {}
         self._shutdown_done = False
+        self._running: set[asyncio.Task[Any]] = set()  # tasks running a command or a button
         self.library: Library
         self.engine: LookupEngine
         self.librarian: Librarian
@@ -150,9 +164,7 @@ class PeacebotBot(commands.Bot):
     def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
         super().add_dynamic_items(*items)
         for item in items:
-            pattern = getattr(item, "PATTERN", None)
-            if pattern is not None:
-                self.component_patterns[item] = pattern
+            self.component_patterns[item] = getattr(item, "PATTERN", None)
 
     def remove_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
         super().remove_dynamic_items(*items)
@@ -234,24 +246,81 @@ class PeacebotBot(commands.Bot):
         self.connected = False  # discord.py reconnects; the heartbeat waits until it has
 
     async def process_commands(self, message: discord.Message, /) -> None:
-        if self.accepting_commands:
+        if self.admit():
             await super().process_commands(message)
 
+    def admit(self) -> bool:
+        """Called as a command, autocomplete or button starts, inside the task that runs it:
+        False once shutdown has begun; otherwise the task counts as running until it ends, so
+        that shutdown lets it finish before closing the HTTP session it is using."""
+        if not self.accepting_commands:
+            return False
+        task = asyncio.current_task()
+        if task is not None and task not in self._running:
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return True
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """discord.py's gateway loop, which one malformed frame must not end.
+
+        discord.py lets an error decoding or parsing a single gateway frame (orjson refuses
+        an unpaired surrogate in a message, say) escape its loop, which would end the bot.
+        Such a frame is logged and dropped: discord.py cannot skip it and read on, so the
+        broken connection is closed and a new session identified, after the same back-off
+        discord.py uses for reconnects.
+        """
+        backoff = ExponentialBackoff()
+        while True:
+            try:
+                await super().connect(reconnect=reconnect)
+                return
+            except discord.DiscordException:
+                raise  # what discord.py means to raise: a bad token, intents, a closed session
+            except Exception as exc:
+                if self.is_closed():
+                    return
+                if not reconnect:
+                    raise
+                delay = backoff.delay()
+                log.warning(
+                    "dropped a gateway event discord.py could not read (%s: %s); "
+                    "reconnecting in %.1f s",
+                    type(exc).__name__,
+                    exc,
+                    delay,
+                )
+                if self.ws is not None:
+                    with contextlib.suppress(Exception):
+                        await self.ws.close()
+                await asyncio.sleep(delay)
+
     async def close(self) -> None:
-        """Stop taking commands, flush the query log, then close the gateway. The owner of the
-        storage closes it afterwards, which writes anything logged in the meantime."""
+        """Stop taking commands, let running ones finish (for DRAIN_SECONDS at most), flush the
+        query log, then close the gateway and the HTTP session. The owner of the storage closes
+        it afterwards, which writes anything logged in the meantime."""
         if not self._shutdown_done:
             self._shutdown_done = True
             self.accepting_commands = False
             log.info("shutting down")
             if self._heartbeat.is_running():
                 self._heartbeat.cancel()
+            await self._finish_running()
             try:
                 if not await self.storage.flush(max_wait=FLUSH_WAIT_SECONDS):
                     log.warning("query log not fully written after %s s", FLUSH_WAIT_SECONDS)
             except Exception:
                 log.exception("could not flush the query log")
         await super().close()
+
+    async def _finish_running(self) -> None:
+        running = self._running - {asyncio.current_task()}
+        if not running:
+            return
+        log.info("waiting for %d running command(s) to finish", len(running))
+        _, late = await asyncio.wait(running, timeout=DRAIN_SECONDS)
+        if late:
+            log.warning("%d command(s) still running after %s s; closing", len(late), DRAIN_SECONDS)
 
     @tasks.loop(seconds=HEARTBEAT_SECONDS)
     async def _heartbeat(self) -> None:
@@ -269,29 +338,15 @@ class PeacebotBot(commands.Bot):
 
 
 async def open_storage(db_path: str) -> Storage:
-    """Open the database; if it cannot be opened, answer anyway with an in-memory one."""
+    """The bot's database, or StartupError saying why it cannot be used. Never a stand-in:
+    what users believe is saved must still be there after a restart."""
     try:
-        return await Storage.open(db_path)
-    except Exception:
-        log.exception("could not open database %s; using a temporary in-memory one", db_path)
-        return await Storage.open(":memory:")
-
-
-_shutdowns: set[asyncio.Task[None]] = set()  # references, so a running shutdown is not collected
-
-
-def close_on_signals(bot: PeacebotBot) -> None:
-    """Close `bot` gracefully on SIGINT or SIGTERM. Call from inside the running event loop."""
-    loop = asyncio.get_running_loop()
-
-    def request_close() -> None:
-        task = loop.create_task(bot.close(), name="peacebot-shutdown")
-        _shutdowns.add(task)
-        task.add_done_callback(_shutdowns.discard)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # not on Windows
-            loop.add_signal_handler(sig, request_close)
+        await asyncio.to_thread(check_writable, db_path)
+        return await Storage.open(db_path, close_timeout=STORAGE_CLOSE_SECONDS)
+    except StorageError as exc:
+        raise StartupError(
+            f"cannot use the database: {exc}; set PEACEBOT_DB to a file peacebot may write"
+        ) from exc
 
 
 class StartupError(Exception):
@@ -299,16 +354,20 @@ class StartupError(Exception):
 
 
 class RedactToken(logging.Filter):
-    """Replace the token wherever it would appear in a log line, whoever logs it."""
+    """Replace the token wherever it appears as a whole word in a log line, whoever logs it
+    (inside a longer run of token characters it is not the token, and stays)."""
 
     def __init__(self, token: str) -> None:
         super().__init__()
         self.token = token
+        self._pattern = re.compile(rf"(?<![\w.-]){re.escape(token)}(?![\w.-])")
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "[token]"), None
+        if self.token and self.token in message:
+            redacted = self._pattern.sub("[token]", message)
+            if redacted != message:
+                record.msg, record.args = redacted, None
         return True
 
 
@@ -320,29 +379,53 @@ def setup_logging(level: int, token: str) -> None:
 
 
 def serve(config: Config, library: Library, heartbeat_path: Path | None = None) -> None:
-    """Run the bot until SIGINT/SIGTERM; raise `StartupError` when Discord refuses it."""
+    """Run the bot until SIGINT/SIGTERM; raise `StartupError` when it cannot start."""
     assert config.token is not None
+    token = config.token
 
     async def main() -> None:
         storage = await open_storage(config.db_path)
+        bot: PeacebotBot | None = None
         try:
             bot = PeacebotBot(
                 config, storage=storage, library=library, heartbeat_path=heartbeat_path
             )
-            async with bot:
-                close_on_signals(bot)
-                await bot.start(config.token)
+            with StopSignals() as stop:
+                await run_until_stopped(
+                    bot.start(token), stop, on_stop=bot.close, grace=SHUTDOWN_GRACE_SECONDS
+                )
         finally:
+            if bot is not None:
+                # Closes a bot that failed to start; after a stop signal `on_stop` has closed it
+                # already, and a close that overran the grace period is not waited for again.
+                with contextlib.suppress(Exception, asyncio.CancelledError):
+                    await bot.close()
             await storage.close()  # writes every query-log row still queued
 
     try:
         asyncio.run(main())
     except discord.LoginFailure as exc:
-        raise StartupError(
-            "Discord rejected DISCORD_TOKEN; copy the token again from the Developer Portal"
-        ) from exc
+        raise StartupError(REJECTED) from exc
     except discord.PrivilegedIntentsRequired as exc:
         raise StartupError(
             "Discord refused the message content intent; enable it for the bot in the Developer "
             "Portal, or set PEACEBOT_PREFIX= (empty) to turn prefix commands off"
         ) from exc
+    except discord.ConnectionClosed as exc:
+        if exc.code == 4004:
+            raise StartupError(REJECTED) from exc
+        raise StartupError(
+            f"Discord closed the gateway connection (code {exc.code}: {exc.reason or 'no reason'})"
+        ) from exc
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        reason = str(exc) or "no answer in time"
+        raise StartupError(f"cannot reach Discord ({reason}); check the network") from exc
+    except discord.HTTPException as exc:
+        raise StartupError(
+            f"Discord refused a start-up request ({exc.status}: {exc.text or exc})"
+        ) from exc
+    except discord.DiscordException as exc:
+        raise StartupError(f"Discord would not let the bot in ({exc})") from exc
+
+
+REJECTED = "Discord rejected DISCORD_TOKEN; copy the token again from the Developer Portal"

@@ -3,20 +3,35 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from importlib import resources
+from importlib.abc import Traversable
 from pathlib import Path
 
 from dotenv import load_dotenv
 
-# The repository's content/ (an editable install, or running from a checkout); the Docker image
-# sets PEACEBOT_CONTENT instead.
-BUNDLED_CONTENT = Path(__file__).resolve().parent.parent / "content"
+
+def _bundled_content() -> Traversable:
+    """The study content shipped with peacebot.
+
+    An installed peacebot (a wheel, or an editable install) holds it as the package
+    `bot.study_content`, which setup.py maps to the repository's content/ folder; a source
+    checkout that was never installed has it in content/ beside bot/.
+    """
+    try:
+        return resources.files("bot.study_content")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "content"
+
+
+BUNDLED_CONTENT: Traversable = _bundled_content()
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
     token: str | None
-    content_dir: Path
+    content_dir: Traversable
     db_path: str
     prefix: str
     dev_guild_id: int | None
@@ -30,13 +45,31 @@ class Config:
         )
 
 
-def content_dir() -> Path:
+def content_dir() -> Traversable:
     """PEACEBOT_CONTENT, or the bundled content."""
-    return Path(os.environ.get("PEACEBOT_CONTENT") or BUNDLED_CONTENT)
+    chosen = os.environ.get("PEACEBOT_CONTENT")
+    return Path(chosen) if chosen else BUNDLED_CONTENT
 
 
 class ConfigError(ValueError):
     """A setting has a value the bot cannot use."""
+
+
+# A bot token is three base64url parts joined by dots (user id, timestamp, signature).
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+def check_token(token: str | None) -> str:
+    """The token, or ConfigError saying what is wrong with it (without showing it)."""
+    if not token:
+        raise ConfigError("DISCORD_TOKEN is not set; put the bot token in the environment or .env")
+    if not _TOKEN.fullmatch(token):
+        hint = " (leave out the 'Bot ' prefix)" if token.lower().startswith("bot ") else ""
+        raise ConfigError(
+            f"DISCORD_TOKEN is malformed{hint}: a bot token is three parts of letters, digits, "
+            "'-' and '_' joined by dots; copy it again from the Developer Portal (Bot, Reset Token)"
+        )
+    return token
 
 
 def load_config(env_file: str | Path | None = ".env") -> Config:

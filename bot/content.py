@@ -20,12 +20,15 @@ def spec(
     *,
     items: tuple[int, int] | None = None,
     ref: str | None = None,
+    pattern: tuple[str, str] | None = None,
+    choices: tuple[str, ...] | None = None,
     default: object = dataclasses_MISSING,
 ) -> object:
     """Declare a content field: its length limit (Discord's embed limits decide most of them),
-    how many items a list may hold, and which table its ids must exist in. The loader and the
+    how many items a list may hold, which table its ids must exist in, and for short codes the
+    pattern (regex, what it means) or the fixed choices a value must match. The loader and the
     JSON Schema are both generated from these declarations."""
-    meta = {"max_len": max_len, "items": items, "ref": ref}
+    meta = {"max_len": max_len, "items": items, "ref": ref, "pattern": pattern, "choices": choices}
     if default is dataclasses_MISSING:
         return field(metadata=meta)
     return field(default=default, metadata=meta)
@@ -54,6 +57,20 @@ class Section:
         return self.title
 
 
+# Mission metadata (for timelines): who led an operation, and when it ran.
+LEADERS = ("UN", "NATO", "AU", "ECOWAS", "EU", "OAS", "Arab League", "coalition", "state")
+PERIOD = (r"^[0-9]{4}(-(0[1-9]|1[0-2]))?$", "a year or year-month (YYYY or YYYY-MM)")
+# Dates before the UN or far in the future are typos; fixed bounds keep `check` deterministic.
+EARLIEST_YEAR, LATEST_YEAR = 1945, 2100
+Period = tuple[int, int | None]  # (year, month or None)
+
+
+def parse_period(value: str) -> Period:
+    """`"2003-10"` -> `(2003, 10)`, `"1999"` -> `(1999, None)` (values the loader accepted)."""
+    year, _, month = value.partition("-")
+    return int(year), int(month) if month else None
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     kind: ClassVar[str] = "term"
@@ -65,6 +82,19 @@ class Term:
     aliases: tuple[str, ...] = spec(100, items=(0, 30), default=())
     related_terms: tuple[str, ...] = spec(64, items=(0, 20), ref="terms", default=())
     note: str | None = spec(1000, default=None)
+    # Only for missions and operations: see content/README.md.
+    started: str | None = spec(7, pattern=PERIOD, default=None)
+    ended: str | None = spec(7, pattern=PERIOD, default=None)  # absent while still active
+    led_by: str | None = spec(20, choices=LEADERS, default=None)
+    mandate: str | None = spec(64, ref="terms", default=None)  # the resolution it rests on
+
+    @property
+    def start_period(self) -> Period | None:
+        return parse_period(self.started) if self.started else None
+
+    @property
+    def end_period(self) -> Period | None:
+        return parse_period(self.ended) if self.ended else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +157,15 @@ class Library:
         facts: list[Fact],
         quiz: list[QuizQuestion],
         prompts: list[DiscussionPrompt],
+        origins: Mapping[str, str] | None = None,
     ) -> None:
         self.sections: Mapping[str, Section] = _frozen(sections)
         self.terms: Mapping[str, Term] = _frozen(terms)
         self.facts: Mapping[str, Fact] = _frozen(facts)
         self.quiz: Mapping[str, QuizQuestion] = _frozen(quiz)
         self.prompts: Mapping[str, DiscussionPrompt] = _frozen(prompts)
+        # id -> "file:line" where the loader read the entry (for warnings); not part of version
+        self.origins: Mapping[str, str] = MappingProxyType(dict(origins or {}))
         digest = hashlib.sha256()
         for entry in (*sections, *terms, *facts, *quiz, *prompts):
             digest.update(repr(entry).encode())
@@ -147,6 +180,11 @@ class Library:
     def named(self) -> list[Named]:
         """Every entry a user can look up by name: sections first, then terms."""
         return [*self.sections.values(), *self.terms.values()]
+
+    def missions(self) -> list[Term]:
+        """Terms with mission dates (`started`), earliest first: the rows of a timeline."""
+        dated = [t for t in self.terms.values() if t.started]
+        return sorted(dated, key=lambda t: (t.start_period[0], t.start_period[1] or 0, t.id))
 
     def counts(self) -> dict[str, int]:
         return {

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from bot.deck import DeckError, draw, facts_left
 from bot.schedule import DuePost, ScheduleError, format_time, load_timezone, next_post, parse_time
+from bot.sessions import sleep_or_wake
 from bot.storage import (
     ClaimResult,
     DailyClaim,
@@ -34,7 +35,6 @@ from bot.storage import (
     Storage,
     StorageError,
 )
-from bot.waiting import nap
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class DailyScheduler:
 
     async def _nap(self, seconds: float) -> None:
         """Sleep on the clock until `seconds` pass or `wake()` is called."""
-        await nap(self.clock.sleep(seconds), self._wake)
+        await sleep_or_wake(self.clock, seconds, self._wake)
 
     # -- one wake-up --------------------------------------------------------------------------
 

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import re
 import typing
 from dataclasses import dataclass
+from importlib.abc import Traversable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
 from bot.config import content_dir
-from bot.content import ID_PATTERN, TABLES, Library, QuizQuestion, Source
+from bot.content import (
+    EARLIEST_YEAR,
+    ID_PATTERN,
+    LATEST_YEAR,
+    TABLES,
+    Library,
+    QuizQuestion,
+    Source,
+    Term,
+    parse_period,
+)
 from bot.text import normalise
 
 _ID = re.compile(rf"^{ID_PATTERN}$")
@@ -28,6 +41,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if not self.line:  # about the whole file or folder
+            return f"{self.path}: {self.message}"
         return f"{self.path}:{self.line}: {self.message}"
 
 
@@ -53,28 +68,79 @@ _TextLoader.yaml_implicit_resolvers = {
 }
 
 
-def default_content_dir() -> Path:
+# Files and folders a content directory may hold below it: far more than any library needs,
+# and reached within a second when someone points `peacebot check` at `/` or a home folder.
+MAX_ENTRIES = 10_000
+
+
+def default_content_dir() -> Traversable:
     """Where content is read from when no directory is given (PEACEBOT_CONTENT or bundled)."""
     return content_dir()
 
 
-def load_library(directory: Path | str | None = None) -> Library:
-    """Load every `*.yaml` below `directory`; raise `ContentError` listing every problem."""
-    root = Path(directory) if directory is not None else default_content_dir()
+def load_library(directory: Traversable | str | os.PathLike[str] | None = None) -> Library:
+    """Load every `*.yaml` below `directory` (a folder, or a package's resources from
+    `importlib.resources`); raise `ContentError` listing every problem."""
+    if directory is None:
+        root = default_content_dir()
+    elif isinstance(directory, str | os.PathLike):
+        root = Path(directory)
+    else:
+        root = directory
     if not root.is_dir():
-        raise ContentError([Problem(str(root), 0, "content directory not found")])
-    files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
-    if not files:
-        raise ContentError([Problem(str(root), 0, "no *.yaml files in the content directory")])
-    builder = _Builder(root)
+        raise ContentError([Problem(display_path(root), 0, "content directory not found")])
+    files, problems = _yaml_files(root)
+    if not files and not problems:
+        raise ContentError(
+            [Problem(display_path(root), 0, "no *.yaml files in the content directory")]
+        )
+    builder = _Builder()
+    builder.problems += problems
     for path in files:
         builder.read_file(path)
     return builder.finish()
 
 
+def display_path(place: Traversable) -> str:
+    """A file or folder as problems name it: relative to the working directory when it lies
+    below it, so it can be opened as printed, else in full."""
+    if not isinstance(place, Path):
+        return str(place)  # e.g. inside a zip file
+    full = place.absolute()
+    try:
+        return str(full.relative_to(Path.cwd()))
+    except (ValueError, OSError):  # elsewhere, or the working directory is gone
+        return str(full)
+
+
+def _yaml_files(root: Traversable) -> tuple[list[Traversable], list[Problem]]:
+    """Every `*.yaml` file below `root`, and a problem for each folder that cannot be read."""
+    files: list[Traversable] = []
+    problems: list[Problem] = []
+    folders, seen = [root], 0
+    while folders:
+        folder = folders.pop()
+        try:
+            entries = list(folder.iterdir())
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            problems.append(Problem(display_path(folder), 0, f"cannot read this folder: {reason}"))
+            continue
+        seen += len(entries)
+        if seen > MAX_ENTRIES:
+            message = f"more than {MAX_ENTRIES:,} files and folders below it; not a content folder"
+            raise ContentError([Problem(display_path(root), 0, message)])
+        for entry in entries:
+            if entry.is_dir():
+                if not (isinstance(entry, Path) and entry.is_symlink()):  # as rglob: no loops
+                    folders.append(entry)
+            elif entry.name.endswith(".yaml") and entry.is_file():
+                files.append(entry)
+    return sorted(files, key=display_path), problems
+
+
 class _Builder:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.entries: dict[str, list[tuple[object, str, int]]] = {t: [] for t in TABLES}
         self.where: dict[str, tuple[str, int]] = {}  # id -> first place it was defined
@@ -83,18 +149,15 @@ class _Builder:
     def report(self, path: str, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))
 
-    def display(self, path: Path) -> str:
-        try:
-            return str(path.relative_to(self.root.parent))
-        except ValueError:
-            return str(path)
-
-    def read_file(self, path: Path) -> None:
-        name = self.display(path)
+    def read_file(self, path: Traversable) -> None:
+        name = display_path(path)
         try:
             root = yaml.compose(path.read_text(encoding="utf-8"), Loader=_TextLoader)
         except UnicodeDecodeError as exc:
             self.report(name, 1, f"not UTF-8 text ({exc.reason})")
+            return
+        except OSError as exc:
+            self.report(name, 0, f"cannot read this file: {exc.strerror or exc}")
             return
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
@@ -140,13 +203,15 @@ class _Builder:
             return
         id_node = next((v for k, v in node.value if getattr(k, "value", None) == "id"), None)
         label = f"{table}[{id_node.value}]" if isinstance(id_node, yaml.ScalarNode) else table
+        where = _line(node)
+        if isinstance(id_node, yaml.ScalarNode) and not _ID.fullmatch(id_node.value.strip()):
+            self.report(
+                name, where, f"id {id_node.value!r}: use lower-case words joined by hyphens"
+            )  # also when the entry has other problems: every problem in one run
         values = self.read_fields(name, model, node, context=label)
         if values is None:
             return
         entry_id = values.get("id", "?")
-        where = _line(node)
-        if not _ID.match(entry_id):
-            self.report(name, where, f"id {entry_id!r}: use lowercase words joined by hyphens")
         if entry_id in self.where:
             first = self.where[entry_id]
             self.report(name, where, f"duplicate id {entry_id!r} (first at {first[0]}:{first[1]})")
@@ -155,6 +220,9 @@ class _Builder:
         entry = model(**values)
         if isinstance(entry, QuizQuestion):
             self.check_quiz(name, where, entry)
+        if isinstance(entry, Term):
+            lines = {k.value: _line(v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            self.check_mission_dates(name, lines, entry)
         size = sum(len(str(v)) for v in values.values())
         if size > _EMBED_BUDGET:
             self.report(name, where, f"{entry_id}: {size} characters is more than one embed shows")
@@ -222,7 +290,13 @@ class _Builder:
                 self.report(name, _line(node), f"{where}: expected a mapping with title and url")
                 return _INVALID
             values = self.read_fields(name, Source, node, context=where)
-            return _INVALID if values is None else Source(**values)
+            if values is None:
+                return _INVALID
+            url = values.get("url")
+            if isinstance(url, str) and not _is_web_address(url):
+                self.report(name, _line(node), f"{where}.url {url!r}: not an http(s) address")
+                return _INVALID
+            return Source(**values)
         if not isinstance(node, yaml.ScalarNode):
             self.report(name, _line(node), f"{where}: expected text")
             return _INVALID
@@ -234,6 +308,13 @@ class _Builder:
             self.report(
                 name, _line(node), f"{where}: {len(text)} characters, at most {meta['max_len']}"
             )
+            return _INVALID
+        if meta["pattern"] and not re.match(meta["pattern"][0], text):
+            self.report(name, _line(node), f"{where}: {text!r} is not {meta['pattern'][1]}")
+            return _INVALID
+        if meta["choices"] and text not in meta["choices"]:
+            allowed = ", ".join(meta["choices"])
+            self.report(name, _line(node), f"{where}: {text!r} is not one of: {allowed}")
             return _INVALID
         if meta["ref"] and not typing.get_origin(hint):
             self.refs.append((meta["ref"], text, name, _line(node)))
@@ -248,6 +329,28 @@ class _Builder:
                 name, line, f"{question.id}: answer {question.answer!r} is not one of the choices"
             )
 
+    def check_mission_dates(self, name: str, lines: dict[str, int], term: Term) -> None:
+        """Years within bounds, an end only after a start and not before it, no self-mandate."""
+        for key in ("started", "ended"):
+            value = getattr(term, key)
+            if value and not EARLIEST_YEAR <= parse_period(value)[0] <= LATEST_YEAR:
+                self.report(
+                    name,
+                    lines[key],
+                    f"terms[{term.id}].{key}: year {value[:4]} is outside "
+                    f"{EARLIEST_YEAR}-{LATEST_YEAR}",
+                )
+        if term.ended and not term.started:
+            self.report(name, lines["ended"], f"terms[{term.id}].ended: needs 'started' too")
+        elif term.ended and _latest(term.ended) < _earliest(term.started):
+            self.report(
+                name,
+                lines["ended"],
+                f"terms[{term.id}].ended: {term.ended} is before started {term.started}",
+            )
+        if term.mandate == term.id:
+            self.report(name, lines["mandate"], f"terms[{term.id}].mandate: names the term itself")
+
     def finish(self) -> Library:
         tables = {t: [e for e, _, _ in rows] for t, rows in self.entries.items()}
         known = {t: {e.id for e in entries} for t, entries in tables.items()}
@@ -258,7 +361,8 @@ class _Builder:
         self.check_names()
         if self.problems:
             raise ContentError(self.problems)
-        return Library(**tables)
+        origins = {entry_id: f"{name}:{line}" for entry_id, (name, line) in self.where.items()}
+        return Library(**tables, origins=origins)
 
     def check_names(self) -> None:
         """Names and aliases of sections and terms must lead to exactly one entry."""
@@ -288,8 +392,27 @@ def _declared(model: type) -> tuple[dict[str, dataclasses.Field], dict[str, obje
     return {f.name: f for f in dataclasses.fields(model)}, typing.get_type_hints(model)
 
 
+def _earliest(value: str) -> tuple[int, int]:
+    year, month = parse_period(value)
+    return year, month or 1
+
+
+def _latest(value: str) -> tuple[int, int]:
+    year, month = parse_period(value)
+    return year, month or 12
+
+
 def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
+
+
+def _is_web_address(url: str) -> bool:
+    """http or https, with a host name: what a reader can open from Discord."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in url
+    except ValueError:  # e.g. a malformed IPv6 host
+        return False
 
 
 def _is_null(node: yaml.Node) -> bool:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-from bot.waiting import nap
+from bot.sessions import sleep_or_wake
 
 if TYPE_CHECKING:
     from bot.content import QuizQuestion, Source
@@ -362,7 +362,7 @@ class QuizSession:
 
     async def _nap(self, seconds: float) -> None:
         """Sleep on the clock until `seconds` pass or `_wake` is set."""
-        await nap(self._clock.sleep(seconds), self._wake)
+        await sleep_or_wake(self._clock, seconds, self._wake)
 
 
 class QuizRegistry:

@@ -16,12 +16,18 @@ _MARKUP = re.compile(
 _WIDTH = 88
 
 
-def render_text(answer: Answer) -> str:
+def render_text(answer: Answer, *, numbered: bool = True) -> str:
+    """The answer as text. With `numbered`, choices carry the numbers that open them (the
+    console); lists and search results number their lines themselves."""
     blocks = [render_card(card) for card in answer.pages]
-    if answer.suggestions:
-        blocks.append("Did you mean: " + " | ".join(link.label for link in answer.suggestions))
+    if answer.suggestions and not answer.results and not answer.menus:
+        if numbered:
+            lines = [f"  {i}. {link.label}" for i, link in enumerate(answer.suggestions, 1)]
+            blocks.append("Did you mean:\n" + "\n".join(lines))
+        else:
+            blocks.append(_wrap("Did you mean: " + " | ".join(s.label for s in answer.suggestions)))
     if answer.related:
-        blocks.append("See also: " + " | ".join(link.label for link in answer.related))
+        blocks.append(_wrap("See also: " + " | ".join(link.label for link in answer.related)))
     return "\n\n".join(blocks)
 
 
@@ -52,7 +58,8 @@ def _wrap(line: str, indent: str = "") -> str:
     if not line.strip():
         return ""
     bullet = "  " if line.lstrip().startswith("•") else ""
+    # A URL longer than a line stays whole (terminals make it clickable); so do long words.
     return textwrap.fill(
         line, _WIDTH, initial_indent=indent, subsequent_indent=indent + bullet,
-        break_on_hyphens=False,
+        break_on_hyphens=False, break_long_words=False,
     )  # fmt: skip

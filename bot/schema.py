@@ -59,6 +59,10 @@ def _property(field: dataclasses.Field, hint: object) -> dict:
     schema = {"type": "string", "minLength": 1, "maxLength": meta["max_len"]}
     if field.name == "id" or meta["ref"]:
         schema["pattern"] = ID_SCHEMA_PATTERN
+    if meta["pattern"]:
+        schema["pattern"], schema["description"] = meta["pattern"]
+    if meta["choices"]:
+        schema["enum"] = list(meta["choices"])
     return schema
 
 

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.content import Section
+from bot.lookup import UnknownSection
 from bot.schedule import ScheduleError, load_timezone, local_today
 from bot.text import clean
 from cogs._ui import autocomplete_choices
@@ -38,20 +39,14 @@ async def section_autocomplete(
 
 
 def resolve_section(bot: PeacebotBot, text: str | None) -> Section | None:
-    """The section `text` names (an autocomplete id, a name, an alias or a near miss); None for
-    no argument. Raises `SectionNotFound` with suggestions when it names nothing clearly."""
-    if text is None or not text.strip():
-        return None
-    query = clean(text, INPUT_MAX)
-    section = bot.library.sections.get(query)
-    if section is not None:
-        return section
-    resolution = bot.engine.resolve(query, kinds=SECTIONS)
-    if resolution.best is not None and isinstance(resolution.best.entry, Section):
-        return resolution.best.entry
-    names = [match.entry.name for match in resolution.matches[:3]]
-    hint = f" Did you mean {' or '.join(names)}?" if names else " Pick one from the list."
-    raise SectionNotFound(f"no section matches “{query}”.{hint}")
+    """The section `text` names (the engine's `find_section`); None for no argument. Raises
+    `SectionNotFound` with suggestions when it names nothing clearly."""
+    try:
+        return bot.engine.find_section(clean(text, INPUT_MAX) if text is not None else None)
+    except UnknownSection as exc:
+        names = [section.name for section in exc.suggestions]
+        hint = f" Did you mean {' or '.join(names)}?" if names else " Pick one from the list."
+        raise SectionNotFound(f"no section matches “{exc.query}”.{hint}") from exc
 
 
 class SectionArgument(commands.Converter[Section]):

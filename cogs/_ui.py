@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 import discord
 from discord.ext import commands
 
-from bot.answers import Answer, Card, Librarian
+from bot.answers import Answer, Card, Librarian, Link
+from bot.client import RESTARTING
 from bot.content import ID_MAX, ID_PATTERN
 from bot.text import clean
 from cogs.errors import report, send_ephemeral
@@ -35,7 +36,9 @@ SEARCH_REF_MAX = 64  # a search query this long still fits a page button's custo
 NOT_YOURS = "Only the person who asked can turn these pages. Ask the bot yourself to get your own."
 EXPIRED = "This button has expired. Run the command again to get a fresh one."
 OPEN_TEMPLATE = rf"pb:open:(?P<mode>[sn]):(?P<owner>\d{{1,20}}):(?P<entry>{ID_PATTERN})"
-PAGE_TEMPLATE = r"pb:page:(?P<owner>\d{1,20}):(?P<page>\d{1,2}):(?P<kind>[es]):(?P<ref>.{1,64})"
+PAGE_TEMPLATE = r"pb:page:(?P<owner>\d{1,20}):(?P<page>\d{1,2}):(?P<kind>[est]):(?P<ref>.{1,66})"
+MENU_TEMPLATE = r"pb:menu:(?P<owner>\d{1,20})"
+LIST_TEMPLATE = r"pb:list:(?P<owner>\d{1,20}):(?P<what>terms|sections)"
 
 
 # -- autocomplete -----------------------------------------------------------------------------
@@ -92,6 +95,10 @@ def card_to_embed(card: Card) -> discord.Embed:
 #                                           opens in a new private message (related, search hits)
 #   pb:page:<owner>:<page>:e:<entry id>     a page of an entry
 #   pb:page:<owner>:<page>:s:<query>        a page of search results, re-run from the query
+#   pb:page:<owner>:<page>:t:<letter>:<section>  a page of the glossary list (/terms)
+#   pb:menu:<owner>                         a browse list's select menu: the picked entry
+#                                           opens in a new private message
+#   pb:list:<owner>:<terms|sections>        "browse" under an unanswered lookup
 
 
 async def guarded(
@@ -102,6 +109,10 @@ async def guarded(
     Use it in every `DynamicItem.callback`: discord.py only logs what those raise, which would
     leave the user looking at "This interaction failed".
     """
+    admit = getattr(interaction.client, "admit", None)  # PeacebotBot: counted until done
+    if admit is not None and not admit():
+        await send_ephemeral(interaction, RESTARTING)
+        return
     try:
         await action()
     except Exception as exc:
@@ -236,6 +247,10 @@ class PageButton(
         if self.kind == "s":
             answer = librarian.search(self.ref)
             parts = answer_message(answer, self.owner_id, self.target, search=self.ref, edit=True)
+        elif self.kind == "t":
+            letter, _, section = self.ref.partition(":")
+            answer = librarian.terms(section or None, letter or None)
+            parts = answer_message(answer, self.owner_id, self.target, edit=True)
         else:
             answer = librarian.open(self.ref)
             parts = answer_message(answer, self.owner_id, self.target, edit=True)
@@ -243,13 +258,100 @@ class PageButton(
         log_interaction(interaction, "page", self.ref, answer, started)
 
 
-PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (OpenEntryButton, PageButton)
+class EntryMenu(discord.ui.DynamicItem[discord.ui.Select], template=MENU_TEMPLATE):
+    """A browse list's menu: whoever picks an entry gets it in a private message."""
+
+    PATTERN: ClassVar[re.Pattern[str]] = re.compile(MENU_TEMPLATE)
+
+    def __init__(self, owner_id: int, links: tuple[Link, ...] = (), placeholder: str = "") -> None:
+        options = [
+            discord.SelectOption(
+                label=clean(link.label, CHOICE_MAX) or link.entry_id, value=link.entry_id
+            )
+            for link in links[:CHOICES_MAX]
+        ]
+        super().__init__(
+            discord.ui.Select(
+                custom_id=f"pb:menu:{owner_id}",
+                placeholder=placeholder or "Open an entry…",
+                options=options or [discord.SelectOption(label="…", value="none")],
+                row=4,
+            )
+        )
+        self.owner_id = owner_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
+    ) -> EntryMenu:
+        return cls(int(match["owner"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda: self._open(interaction), "a browse menu")
+
+    async def _open(self, interaction: discord.Interaction) -> None:
+        started = time.perf_counter()
+        data = interaction.data or {}
+        values = [str(v) for v in data.get("values", ())] or [""]  # type: ignore[union-attr]
+        answer = _librarian(interaction).open(values[0])
+        parts = answer_message(answer, interaction.user.id)
+        await interaction.response.send_message(**parts, ephemeral=True)
+        log_interaction(interaction, "open", values[0], answer, started)
+
+
+BROWSE_LABELS = {"terms": "Browse the glossary", "sections": "List the sections"}
+
+
+class BrowseButton(discord.ui.DynamicItem[discord.ui.Button], template=LIST_TEMPLATE):
+    """Under a lookup that found nothing: the glossary or the sections list, privately."""
+
+    PATTERN: ClassVar[re.Pattern[str]] = re.compile(LIST_TEMPLATE)
+
+    def __init__(self, owner_id: int, what: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=BROWSE_LABELS[what],
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"pb:list:{owner_id}:{what}",
+                row=4,
+            )
+        )
+        self.owner_id = owner_id
+        self.what = what
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
+    ) -> BrowseButton:
+        return cls(int(match["owner"]), match["what"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda: self._list(interaction), "a browse button")
+
+    async def _list(self, interaction: discord.Interaction) -> None:
+        started = time.perf_counter()
+        librarian = _librarian(interaction)
+        answer = librarian.terms() if self.what == "terms" else librarian.sections()
+        parts = answer_message(answer, interaction.user.id)
+        await interaction.response.send_message(**parts, ephemeral=True)
+        log_interaction(interaction, self.what, "", answer, started)
+
+
+PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
+    OpenEntryButton,
+    PageButton,
+    EntryMenu,
+    BrowseButton,
+)
 
 
 def _pager(answer: Answer, search: str | None) -> tuple[str, str] | None:
-    """How a page button finds this answer again: re-run the search, or reopen the entry."""
+    """How a page button finds this answer again: re-run the search or the glossary list,
+    or reopen the entry."""
     if search is not None:
         return ("s", search) if 0 < len(search) <= SEARCH_REF_MAX else None
+    if answer.listing is not None and answer.listing != "sections":
+        return ("t", answer.listing)
     return ("e", answer.entry_id) if answer.entry_id else None
 
 
@@ -259,8 +361,9 @@ def answer_view(
     """The buttons for `page` of `answer`, or None when it needs none.
 
     Row 0 turns pages, row 1 holds up to five "did you mean" choices, rows 2-3 up to ten
-    related entries. Pass `search` (the query) for search results: their pages are re-run
-    from it, and their suggestions are hits to open, not guesses to swap in.
+    related entries, row 4 a browse list's menu or a "browse" button. Pass `search` (the
+    query) for search results: their pages are re-run from it, and their suggestions are hits
+    to open, not guesses to swap in.
     """
     view = ReportingView(timeout=None)
     pages = len(answer.pages)
@@ -297,6 +400,12 @@ def answer_view(
             )
             view.add_item(button)
             shown += 1
+    if answer.menus:
+        links = answer.menus[min(page, len(answer.menus) - 1)]
+        if links:
+            view.add_item(EntryMenu(owner_id, links))
+    elif answer.browse in BROWSE_LABELS:
+        view.add_item(BrowseButton(owner_id, answer.browse))
     return view if view.children else None
 
 
@@ -385,8 +494,8 @@ def is_known_component(client: discord.Client, custom_id: str) -> bool:
     """Whether a loaded item handles `custom_id`. Every component peacebot sends is a
     DynamicItem whose class declares its custom-id `PATTERN`; the bot keeps the loaded ones."""
     patterns = getattr(client, "component_patterns", None)
-    if patterns is None:
-        return True  # not a PeacebotBot: no way to tell, so stay out of the way
+    if patterns is None or None in patterns.values():
+        return True  # an item without a PATTERN (or not a PeacebotBot): stay out of the way
     if any(pattern.fullmatch(custom_id) for pattern in patterns.values()):
         return True
     return any(

@@ -1,4 +1,5 @@
-"""`define`, `section` and `search`: one hybrid command each, serving `/name` and `!name`."""
+"""`define`, `section`, `search`, `sections` and `terms`: one hybrid command each, serving
+`/name` and `!name`. The first three share the engine's one answer path; the last two browse."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.answers import Answer
+from bot.content import Section
 from bot.text import clean
+from cogs._study import section_autocomplete, section_parameter
 from cogs._ui import answer_message, autocomplete_choices, log_context
 
 if TYPE_CHECKING:
@@ -28,6 +31,17 @@ NAMED = frozenset({"term", "section"})
 
 # Each command may be used this often per user before the error handler asks them to slow down.
 RATE, PER = 10, 30.0
+TERMS_SECTION = section_parameter("Only the terms of this section (default: all)")
+
+
+class Letter(commands.Converter[str]):
+    """One letter, A to Z: the first letter of the glossary terms to list."""
+
+    async def convert(self, ctx: commands.Context[Any], argument: str) -> str:
+        letter = clean(argument, 2).strip().casefold()
+        if len(letter) != 1 or not ("a" <= letter <= "z"):
+            raise commands.BadArgument("the letter must be one letter, A to Z.")
+        return letter
 
 
 class Lookup(commands.Cog):
@@ -88,6 +102,28 @@ class Lookup(commands.Cog):
         else:
             answer = self.bot.librarian.search(query)
             await self.send(ctx, "search", query, answer, started, search=query)
+
+    @commands.hybrid_command(name="sections", description="List the sections of the study guide")
+    @commands.cooldown(RATE, PER, commands.BucketType.user)
+    async def sections(self, ctx: commands.Context[Any]) -> None:
+        started = time.perf_counter()
+        answer = self.bot.librarian.sections()
+        await self.send(ctx, "sections", "", answer, started)
+
+    @commands.hybrid_command(name="terms", description="Browse the glossary A-Z")
+    @app_commands.describe(letter="Only terms starting with this letter, e.g. R")
+    @app_commands.autocomplete(section=section_autocomplete)
+    @commands.cooldown(RATE, PER, commands.BucketType.user)
+    async def terms(
+        self,
+        ctx: commands.Context[Any],
+        section: Section | None = TERMS_SECTION,
+        letter: str | None = commands.parameter(converter=Letter, default=None),
+    ) -> None:
+        started = time.perf_counter()
+        answer = self.bot.librarian.terms(section.id if section else None, letter)
+        query = " ".join(filter(None, (section.id if section else None, letter)))
+        await self.send(ctx, "terms", query, answer, started)
 
     # -- shared path ------------------------------------------------------------------------
 

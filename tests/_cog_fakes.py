@@ -16,7 +16,7 @@ from discord.ext import commands
 from discord.ext.commands.view import StringView
 
 from bot.client import EXTENSIONS, PeacebotBot
-from bot.config import Config
+from bot.config import BUNDLED_CONTENT, Config
 from bot.content import Library
 from bot.storage import Storage
 
@@ -30,7 +30,7 @@ CHANNEL_ID = 888
 def make_config(prefix: str = "!", content_dir: Path | None = None) -> Config:
     return Config(
         token=None,
-        content_dir=content_dir or Path("content"),
+        content_dir=content_dir or BUNDLED_CONTENT,
         db_path=":memory:",
         prefix=prefix,
         dev_guild_id=None,

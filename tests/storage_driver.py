@@ -4,9 +4,10 @@
     python tests/storage_driver.py burst DB GROUP    log GROUP rows and flush, forever
     python tests/storage_driver.py write DB N TAG    log N rows tagged TAG, close, exit
 
-`hold` keeps every row in memory (long interval, batch bigger than N), so only the flush that
-`install_signal_flush` does on SIGTERM/SIGINT can save them. `burst` makes each group exactly
-one transaction, so after a SIGKILL the table must hold whole groups only.
+`hold` keeps every row in memory (long interval, batch bigger than N), so only closing the
+storage after SIGTERM/SIGINT (caught by `bot.shutdown.StopSignals`, as the bot does) can save
+them. `burst` makes each group exactly one transaction, so after a SIGKILL the table must hold
+whole groups only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.storage import QueryRecord, Storage, install_signal_flush
+from bot.shutdown import StopSignals
+from bot.storage import QueryRecord, Storage
 
 USER_ID = 987654321987654321
 
@@ -43,11 +45,12 @@ def say(line: str) -> None:
 
 async def hold(db: str, count: int) -> None:
     storage = await Storage.open(db, log_interval=3600, log_batch_size=count + 1)
-    stopped = install_signal_flush(asyncio.get_running_loop(), storage)
-    for i in range(count):
-        storage.log(record(f"hold {i}"))
-    say(f"ready {storage.log_pending} {storage.log_written}")
-    await stopped.wait()
+    with StopSignals() as stop:
+        for i in range(count):
+            storage.log(record(f"hold {i}"))
+        say(f"ready {storage.log_pending} {storage.log_written}")
+        await stop.wait()
+    await storage.close()
 
 
 async def burst(db: str, group: int) -> None:

@@ -3,33 +3,34 @@
 from __future__ import annotations
 
 import json
-import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.cli._console import Console
 from tests.conftest import TEST_LIBRARY
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def peacebot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        env=env,
-    )
+from tests.processes import clean_env, run_peacebot
 
 
-def test_help_for_every_command():
+@pytest.fixture
+def peacebot(tmp_path: Path):
+    """`peacebot(*args, stdin=..., env=...)`, run in an empty folder of its own."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+
+    def run(*args: object, stdin: str = "", env: dict[str, str] | None = None):
+        return run_peacebot(*args, cwd=cwd, stdin=stdin, env=env)
+
+    return run
+
+
+def test_help_for_every_command(peacebot):
     top = peacebot("--help")
     assert top.returncode == 0
     for command in ("run", "console", "check", "lookup", "schema", "stats"):
@@ -37,24 +38,26 @@ def test_help_for_every_command():
         assert peacebot(command, "--help").returncode == 0
 
 
-def test_check_bundled_content_prints_counts():
+def test_check_bundled_content_prints_counts(peacebot):
     result = peacebot("check")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("OK: 15 sections,")
 
 
-def test_check_reports_every_problem_and_exits_1(tmp_path):
+def test_check_reports_every_problem_and_exits_1(peacebot, tmp_path):
     (tmp_path / "a.yaml").write_text("terms:\n  - id: x\n    name: [1]\n", encoding="utf-8")
     (tmp_path / "b.yaml").write_text("facts: [\n", encoding="utf-8")
     result = peacebot("check", str(tmp_path))
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert any(line.startswith(f"{tmp_path.name}/a.yaml:3: terms[x].name") for line in lines)
-    assert any(line.startswith(f"{tmp_path.name}/b.yaml:") for line in lines)
+    # The folder is not below the working directory: its files are named in full.
+    assert any(line.startswith(f"{tmp_path}/a.yaml:3: terms[x].name") for line in lines)
+    assert any(line.startswith(f"{tmp_path}/b.yaml:") for line in lines)
+    assert lines[-1].endswith(" problems found")
     assert "Traceback" not in result.stderr
 
 
-def test_lookup_text_and_json():
+def test_lookup_text_and_json(peacebot):
     text = peacebot("lookup", "--content", str(TEST_LIBRARY), "rules", "of", "engagment")
     assert text.returncode == 0
     assert text.stdout.splitlines()[1].split()[3] == "roe"
@@ -65,7 +68,7 @@ def test_lookup_text_and_json():
     }  # fmt: skip
 
 
-def test_lookup_reads_queries_from_stdin_one_json_line_each():
+def test_lookup_reads_queries_from_stdin_one_json_line_each(peacebot):
     queries = ["ROE", "chapter 7", "zzqxv", "what happened in liberia", "<@123456>", ""]
     result = peacebot("lookup", "-", stdin="\n".join(queries) + "\n")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -75,15 +78,16 @@ def test_lookup_reads_queries_from_stdin_one_json_line_each():
     assert rows[3]["matches"] and all("score" in m for m in rows[3]["matches"])
 
 
-def test_lookup_bad_arguments_are_one_line():
+def test_lookup_bad_arguments_are_one_line(peacebot):
     result = peacebot("lookup", "--limit", "0", "roe")
     assert result.returncode == 2
-    assert "must be 1 or more" in result.stderr
+    assert "needs a whole number of 1 or more" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
     assert "Traceback" not in result.stderr
 
 
-def test_console_answers_piped_commands_and_logs_them(tmp_path):
-    commands = ["define roe", "section case studies", "search liberia", "fact"]
+def test_console_answers_piped_commands_and_logs_them(peacebot, tmp_path):
+    commands = ["define roe", "section case studies", "search what happened in liberia", "fact"]
     quiz = ["quiz 2 international law", "A", "2"]
     script = "\n".join([*commands, *quiz, "discuss", "about", "help", "rules of engagment"])
     db = tmp_path / "console.sqlite3"
@@ -92,7 +96,7 @@ def test_console_answers_piped_commands_and_logs_them(tmp_path):
     out = result.stdout
     assert "Rules of engagement" in out
     assert "Successes and Case Studies" in out
-    assert "Search: liberia" in out
+    assert "Search: what happened in liberia" in out
     assert "Did you know?" in out
     assert "Question 1/2" in out and "Question 2/2" in out
     assert "Quiz results" in out and "/2 right" in out
@@ -106,7 +110,7 @@ def test_console_answers_piped_commands_and_logs_them(tmp_path):
     assert rows == [
         ("console:define", "roe", "roe"),
         ("console:section", "case studies", "successes-case-studies"),
-        ("console:search", "liberia", rows[2][2]),
+        ("console:search", "what happened in liberia", rows[2][2]),
         ("console:lookup", "rules of engagment", "roe"),
     ]
 
@@ -123,7 +127,7 @@ def test_console_quiz_takes_answers_and_can_be_stopped(library):
     assert "Rules of engagement" in console.handle("define roe")
 
 
-def test_console_survives_hostile_input():
+def test_console_survives_hostile_input(peacebot):
     hostile = [
         "x" * 10_000,
         "\x00\x1b[2J",
@@ -140,7 +144,70 @@ def test_console_survives_hostile_input():
     assert "No section matches" in result.stdout
 
 
-def test_schema_command_writes_the_schema(tmp_path):
+def test_console_numbers_choices_and_a_number_opens_one(library):
+    console = Console(library, random.Random(1))
+    guesses = console.handle("define article 2")
+    assert "Did you mean:\n  1. " in guesses
+    first = console.choices[0]
+    assert library.get(first.entry_id).name.split()[0] in console.handle("1")
+    listed = console.handle("sections")
+    assert listed.count("\n") >= 15 and "1. Introduction" in listed
+    assert console.handle("15").startswith(library.sections["critical-analysis"].title)
+    assert "Glossary: International Laws Governing Peace Missions" in console.handle(
+        "terms international law"
+    )
+    assert console.handle("1948").startswith("Search: 1948")  # beyond the list: a query
+
+
+def test_console_never_mentions_slash_commands_or_buttons(library):
+    console = Console(library, random.Random(2))
+    script = ["define zzqx", "define article 2", "section roe", "search wagner group", "fact",
+              "quiz 1", "a", "sections", "terms", "help", "define case studies"]  # fmt: skip
+    for line in script:
+        reply = console.handle(line) or ""
+        assert not re.search(r"(^|\s)[/!][a-z]", reply), (line, reply)
+        assert "button" not in reply.lower() and "below" not in reply.lower(), (line, reply)
+
+
+def test_console_help_lists_what_the_console_does(library):
+    text = Console(library, random.Random(1)).handle("help")
+    for command in ("define", "section", "search", "sections", "terms", "fact", "quiz",
+                    "discuss", "about", "quit"):  # fmt: skip
+        assert f"\n  {command}" in text
+    assert "leaderboard" not in text and "daily" not in text
+
+
+def test_console_text_keeps_urls_whole_and_wraps_see_also(library):
+    console = Console(library, random.Random(1))
+    for entry in library.named():
+        text = console.handle(f"{'define' if entry.kind == 'term' else 'section'} {entry.id}")
+        for line in text.splitlines():
+            if "<http" in line:
+                assert ">" in line[line.index("<http") :], line  # the whole URL on one line
+    see_also = console.handle("section international law").split("See also: ")[1]
+    assert len(see_also.splitlines()) > 1
+
+
+def test_piped_input_ending_mid_quiz_shows_the_scoreboard(peacebot):
+    result = peacebot("console", "--db", "none", "--seed", "3", stdin="quiz 3\nb\n")
+    assert result.returncode == 0, result.stderr
+    assert "Question 2/3" in result.stdout
+    assert result.stdout.rstrip().endswith("of 3 questions asked · stopped early)")
+    assert "Quiz results" in result.stdout
+
+
+def test_command_line_verbs_answer_like_the_bot(peacebot):
+    defined = peacebot("define", "rules", "of", "engagment")
+    assert defined.returncode == 0 and defined.stdout.startswith("Rules of engagement\n")
+    section = peacebot("section", "roe")
+    assert section.returncode == 1 and "A glossary term, not a section" in section.stdout
+    searched = peacebot("search", "which", "treaty", "set", "up", "the", "african", "union")
+    assert searched.returncode == 0 and searched.stdout.startswith("Search: which treaty")
+    gap = peacebot("search", "wagner", "group")
+    assert gap.returncode == 1 and "does not seem to cover" in gap.stdout
+
+
+def test_schema_command_writes_the_schema(peacebot, tmp_path):
     target = tmp_path / "schema.json"
     assert peacebot("schema", "--output", str(target)).returncode == 0
     assert json.loads(target.read_text())["title"] == "peacebot content file"
@@ -155,7 +222,8 @@ def test_sigterm_to_a_waiting_console_keeps_every_logged_query(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        cwd=ROOT,
+        cwd=tmp_path,
+        env=clean_env(),
     )
     try:
         queries = ["define roe", "define chapter 7", "section history"]
@@ -175,8 +243,8 @@ def test_sigterm_to_a_waiting_console_keeps_every_logged_query(tmp_path):
     assert logged == ["roe", "chapter 7", "history"]
 
 
-def test_peacebot_content_chooses_the_library(tmp_path):
-    env = {**os.environ, "PEACEBOT_CONTENT": str(TEST_LIBRARY)}
+def test_peacebot_content_chooses_the_library(peacebot, tmp_path):
+    env = clean_env(PEACEBOT_CONTENT=str(TEST_LIBRARY))
     result = peacebot("check", env=env)
     assert result.stdout.startswith("OK: 2 sections, 7 terms,"), result.stderr
     assert "no-fly-zone" in peacebot("lookup", "--json", "nfz", env=env).stdout

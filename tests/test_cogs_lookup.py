@@ -61,16 +61,68 @@ async def test_define_unsure_offers_did_you_mean_buttons(bot: PeacebotBot) -> No
     (sent,) = ctx.sent
     assert sent.embed is not None and sent.embed.title == "Did you mean…?"
     ids = {b.custom_id for b in sent.view.children}  # type: ignore[union-attr]
-    assert ids == {f"pb:open:s:{USER_ID}:article-41", f"pb:open:s:{USER_ID}:article-42"}
+    assert ids == {
+        f"pb:open:s:{USER_ID}:article-41",
+        f"pb:open:s:{USER_ID}:article-42",
+        f"pb:list:{USER_ID}:terms",  # and the glossary, not only guesses
+    }
 
 
-async def test_define_no_match_suggests_search(bot: PeacebotBot) -> None:
+async def test_define_no_match_suggests_search_and_the_glossary(bot: PeacebotBot) -> None:
     ctx = await run(bot, "define", "xyzzy")
     (sent,) = ctx.sent
     assert sent.embed is not None and sent.embed.title == "No match"
     assert "/search" in (sent.embed.description or "")
-    assert sent.view is None
+    assert "/terms" in (sent.embed.description or "")
+    (browse,) = sent.view.children  # type: ignore[union-attr]
+    assert browse.custom_id == f"pb:list:{USER_ID}:terms"
     assert await logged(bot) == [("define", "xyzzy", None)]
+
+
+async def test_section_no_match_offers_the_sections(bot: PeacebotBot) -> None:
+    ctx = await run(bot, "section", "xyzzy")
+    (browse,) = ctx.sent[0].view.children  # type: ignore[union-attr]
+    assert browse.custom_id == f"pb:list:{USER_ID}:sections"
+
+
+async def test_section_named_by_a_term_says_so_and_offers_it(bot: PeacebotBot) -> None:
+    ctx = await run(bot, "section", "roe")
+    (sent,) = ctx.sent
+    assert sent.embed is not None and sent.embed.title == "A glossary term, not a section"
+    assert "Rules of engagement" in (sent.embed.description or "")
+    ids = [b.custom_id for b in sent.view.children]  # type: ignore[union-attr]
+    assert ids[0] == f"pb:open:s:{USER_ID}:roe"
+
+
+async def test_define_names_a_section_offers_it(bot: PeacebotBot) -> None:
+    ctx = await run(bot, "define", "case studies")
+    (sent,) = ctx.sent
+    ids = [b.custom_id for b in sent.view.children]  # type: ignore[union-attr]
+    assert ids[0] == f"pb:open:s:{USER_ID}:successes-case-studies"
+
+
+async def test_sections_lists_every_section_with_a_menu(bot: PeacebotBot) -> None:
+    command = bot.get_command("sections")
+    assert command is not None
+    ctx = FakeContext(bot, command=command)
+    await command.callback(cog(bot), ctx)  # type: ignore[misc]
+    (sent,) = ctx.sent
+    text = sent.embed.description or ""  # type: ignore[union-attr]
+    assert all(s.title in text for s in bot.library.sections.values())
+    (menu,) = sent.view.children  # type: ignore[union-attr]
+    assert {o.value for o in menu.item.options} == set(bot.library.sections)
+
+
+async def test_terms_filters_by_section_and_letter(bot: PeacebotBot) -> None:
+    command = bot.get_command("terms")
+    assert command is not None
+    ctx = FakeContext(bot, command=command)
+    law = bot.library.sections["international-law"]
+    await command.callback(cog(bot), ctx, law, "a")  # type: ignore[misc]
+    (sent,) = ctx.sent
+    (menu,) = sent.view.children  # type: ignore[union-attr]
+    picked = [bot.library.terms[o.value] for o in menu.item.options]
+    assert picked and all(t.section == law.id and t.name.lower().startswith("a") for t in picked)
 
 
 async def test_define_does_not_answer_with_a_section(bot: PeacebotBot) -> None:
@@ -97,12 +149,18 @@ async def test_section_with_a_typo(bot: PeacebotBot) -> None:
 
 
 async def test_search_lists_hits_that_open_privately(bot: PeacebotBot) -> None:
-    ctx = await run(bot, "search", "liberia")
+    ctx = await run(bot, "search", "what happened in liberia")
     (sent,) = ctx.sent
-    assert sent.embed is not None and sent.embed.title == "Search: liberia"
+    assert sent.embed is not None and sent.embed.title == "Search: what happened in liberia"
     ids = [b.custom_id for b in sent.view.children]  # type: ignore[union-attr]
     assert f"pb:open:n:{USER_ID}:unmil" in ids
-    assert await logged(bot) == [("search", "liberia", "unmil-1509")]
+    (row,) = await logged(bot)
+    assert row[:2] == ("search", "what happened in liberia") and row[2] in {"unmil", "unmil-1509"}
+
+
+async def test_search_for_a_name_answers_with_the_entry(bot: PeacebotBot) -> None:
+    ctx = await run(bot, "search", "ROE")
+    assert ctx.sent[0].embed.title == "Rules of engagement"  # type: ignore[union-attr]
 
 
 async def test_search_query_is_bounded(bot: PeacebotBot) -> None:

@@ -41,7 +41,7 @@ async def test_help_lists_each_command_with_its_description(bot: PeacebotBot) ->
     text = await help_text(bot, permissions=discord.Permissions(manage_guild=True))
     lines = text.splitlines()
     for name in ("define", "section", "search", "help", "about", "stats"):
-        (line,) = [line for line in lines if line.startswith(f"`/{name}")]
+        (line,) = [line for line in lines if line.startswith((f"`/{name}`", f"`/{name} "))]
         description = bot.get_command(name).description  # type: ignore[union-attr]
         assert line.endswith(f"— {description}")
     assert "`/define <term>`" in text
@@ -83,12 +83,7 @@ async def test_one_close_command_is_suggested_and_run(bot: PeacebotBot) -> None:
 
 
 async def test_several_close_commands_are_only_listed(bot: PeacebotBot) -> None:
-    # "sectio" is close to `section`; add a command close to it too, to make it ambiguous
-    @commands.command(name="sections")
-    async def sections(ctx: commands.Context[Any]) -> None:
-        raise AssertionError("must not run")
-
-    bot.add_command(sections)
+    # "sectoin" is close to both `section` and `sections`
     ctx = await unknown(bot, "sectoin", " law")
     (hint,) = ctx.sent
     assert hint.content is not None and hint.content.startswith("Did you mean ")

@@ -201,7 +201,7 @@ class _Registry:
 async def test_the_extension_registers_the_persistent_buttons() -> None:
     registry = _Registry()
     await ui.setup(registry)  # type: ignore[arg-type]
-    assert registry.items == {OpenEntryButton, PageButton}
+    assert registry.items == {OpenEntryButton, PageButton, ui.EntryMenu, ui.BrowseButton}
     assert registry.listeners == {(ui.answer_unmatched_component, "on_interaction")}
     await ui.teardown(registry)  # type: ignore[arg-type]
     assert not registry.items and not registry.listeners
@@ -283,3 +283,47 @@ async def test_a_failing_view_component_is_still_answered(bot: PeacebotBot) -> N
     await view.on_error(interaction, RuntimeError("boom"), button)  # type: ignore[arg-type]
     (sent,) = interaction.followup.sent
     assert sent.content == UNEXPECTED and sent.kwargs["ephemeral"] is True
+
+
+# -- browsing -------------------------------------------------------------------------------------
+
+
+async def test_a_glossary_page_has_a_menu_of_its_terms_and_turns(bot: PeacebotBot) -> None:
+    answer = bot.librarian.terms()
+    parts = answer_message(answer, USER_ID)
+    menus = [c for c in parts["view"].children if isinstance(c, ui.EntryMenu)]
+    (menu,) = menus
+    assert [o.value for o in menu.item.options] == [link.entry_id for link in answer.menus[0]]
+    assert len(parts["view"].children) == 1  # the small library fits one page: no pager
+
+
+async def test_picking_from_a_menu_opens_the_entry_privately(bot: PeacebotBot) -> None:
+    interaction = FakeInteraction(bot, user_id=OTHER_ID)
+    interaction.data = {"values": ["roe"]}  # type: ignore[attr-defined]
+    await ui.EntryMenu(USER_ID).callback(interaction)  # type: ignore[arg-type]
+    (sent,) = interaction.response.sent
+    assert sent.kwargs["ephemeral"] is True
+    assert sent.embed is not None and sent.embed.title == "Rules of engagement"
+
+
+async def test_the_browse_button_sends_the_list(bot: PeacebotBot) -> None:
+    interaction = FakeInteraction(bot)
+    await ui.BrowseButton(USER_ID, "sections").callback(interaction)  # type: ignore[arg-type]
+    (sent,) = interaction.response.sent
+    assert sent.embed is not None and sent.embed.title == "Sections (2)"
+    (menu,) = sent.view.children  # type: ignore[union-attr]
+    assert {o.value for o in menu.item.options} == set(bot.library.sections)
+
+
+async def test_glossary_pages_turn_from_their_listing(bot: PeacebotBot, library: Library) -> None:
+    bot.use_library(library)
+    answer = bot.librarian.terms()
+    assert len(answer.pages) > 1 and answer.listing == ":"
+    interaction = FakeInteraction(bot)
+    await PageButton(USER_ID, "t", answer.listing, 1, "Next ▶").callback(interaction)  # type: ignore[arg-type]
+    (edit,) = interaction.response.edits
+    assert edit.embed is not None and edit.embed.footer.text.startswith(
+        f"{len(library.terms)} terms · page 2/"
+    )
+    (menu,) = [c for c in edit.view.children if isinstance(c, ui.EntryMenu)]  # type: ignore[union-attr]
+    assert [o.value for o in menu.item.options] == [link.entry_id for link in answer.menus[1]]

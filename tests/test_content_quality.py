@@ -3,26 +3,34 @@
 These tests check editorial rules that the loader (``peacebot check``) does not:
 
 (a) no two facts are near-duplicates of each other;
-(b) no glossary definition, section summary, section key point or fact copies a sentence of the
-    machine-written source article (our content must be in our own words);
+(b) no sentence of any text field of ours (definitions, summaries, key points, facts, notes,
+    quiz questions, choices and explanations, prompts) copies a sentence of the machine-written
+    source article (our content must be in our own words);
 (c) there are enough facts, each with a source title, spread over all 15 sections.
 
-Check (b) needs the source article. It is not part of this repository (we do not copy it in):
-it lives in ``shared/seed/`` next to the clone, both on the writers' machines and in CI. If that
-folder is missing the test fails with a clear message instead of silently skipping.
+Check (b) compares against a fingerprint of the article shipped in
+``tests/data/article-fingerprint.json`` (hashed word pairs, never its sentences; see
+``tests/fingerprint.py``), so it needs nothing outside the repository.
 """
 
-import re
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, utils
+
+from tests.fingerprint import (
+    COPY_THRESHOLD,
+    FINGERPRINT,
+    content_sentences,
+    copies,
+    lazy_copy,
+    load_raw_content,
+    make_fingerprint,
+)
 
 CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
-# The repo is checked out as a folder next to ``shared/``: <parent>/<clone>/tests/this_file.
-SEED_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "seed"
 
 SECTION_IDS = (
     "introduction",
@@ -55,48 +63,7 @@ MIN_FACTS_PER_SECTION = 3
 # 8 points on each side: different facts on the same event pass, a light rewording fails.
 DUPLICATE_THRESHOLD = 82
 
-# (b) Copied article sentences: fuzz.ratio on normalised sentences. Only article sentences of
-# at least 8 words are compared, so headings and short stock phrases ("Lessons Learned and Best
-# Practices") cannot trigger it. Above 85 a sentence is the article's sentence with at most a
-# few words changed. When this threshold was chosen (586 content sentences against 132 article
-# sentences) the highest score of any fact was 58 and of any content sentence 65.
-COPY_THRESHOLD = 85
-MIN_ARTICLE_SENTENCE_WORDS = 8
-
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s+")
-
-
 # ---------------------------------------------------------------- helpers
-
-
-def load_raw_content(content_dir: Path = CONTENT_DIR) -> dict[str, list[tuple[str, dict]]]:
-    """Every entry of every top-level list in every ``*.yaml`` below ``content_dir``.
-
-    Returns ``{"facts": [(file name, entry), ...], "terms": [...], ...}``.
-    """
-    loaded: dict[str, list[tuple[str, dict]]] = {}
-    for path in sorted(content_dir.rglob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        assert isinstance(data, dict), f"{path.name}: top level must be a mapping"
-        for kind, entries in data.items():
-            for entry in entries or []:
-                loaded.setdefault(kind, []).append((path.name, entry))
-    return loaded
-
-
-def normalise(text: str) -> str:
-    """Lower case, punctuation removed, whitespace collapsed (rapidfuzz's default_process)."""
-    return " ".join(utils.default_process(text).split())
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split at line breaks and at sentence ends; drop bullet and list markers."""
-    sentences = []
-    for line in text.splitlines():
-        line = LIST_MARKER.sub("", line).strip()
-        sentences.extend(part.strip() for part in SENTENCE_END.split(line) if part.strip())
-    return sentences
 
 
 def facts_of(raw_content: dict) -> list[tuple[str, str]]:
@@ -148,65 +115,10 @@ def lightly_reword(text: str) -> str:
     return "Indeed, " + " ".join(words) + "."
 
 
-def article_sentences(seed_dir: Path = SEED_DIR) -> list[tuple[str, str]]:
-    """``(raw, normalised)`` article sentences of 8+ words from every ``*.txt`` in ``seed_dir``.
-
-    Fails (does not skip) when the article cannot be found: without it check (b) would pass
-    without checking anything.
-    """
-    if not seed_dir.is_dir():
-        pytest.fail(
-            f"source article folder not found: {seed_dir}. The copy check needs the seed "
-            "article in shared/seed/ next to the repository checkout (../shared/seed from the "
-            "repo root); it is deliberately not committed to the repo."
-        )
-    files = sorted(seed_dir.glob("*.txt"))
-    if not files:
-        pytest.fail(f"no *.txt source article in {seed_dir}; the copy check has nothing to compare")
-    sentences = []
-    for path in files:
-        for raw in split_sentences(path.read_text(encoding="utf-8")):
-            norm = normalise(raw)
-            if len(norm.split()) >= MIN_ARTICLE_SENTENCE_WORDS:
-                sentences.append((raw, norm))
-    return sentences
-
-
-def content_sentences(raw_content: dict) -> list[tuple[str, str]]:
-    """``(where, sentence)`` for every sentence of our own prose that must not copy the article:
-    glossary definitions, section summaries and key points, and facts."""
-    items: list[tuple[str, str]] = []
-    for file, term in raw_content.get("terms", []):
-        items.append((f"{file}: term {term.get('id')} definition", term.get("definition") or ""))
-    for file, section in raw_content.get("sections", []):
-        items.append((f"{file}: section {section.get('id')} summary", section.get("summary") or ""))
-        for n, point in enumerate(section.get("key_points") or [], start=1):
-            items.append((f"{file}: section {section.get('id')} key point {n}", point or ""))
-    for file, fact in raw_content.get("facts", []):
-        items.append((f"{file}: fact {fact.get('id')}", fact.get("text") or ""))
-    return [(where, s) for where, text in items for s in split_sentences(str(text))]
-
-
-def copied_sentences(
-    sentences: list[tuple[str, str]],
-    article: list[tuple[str, str]],
-    threshold: float = COPY_THRESHOLD,
-) -> list[tuple[float, str, str, str]]:
-    """``(score, where, our sentence, article sentence)`` for each of our sentences whose
-    fuzz.ratio to some article sentence is above ``threshold``."""
-    choices = [norm for _, norm in article]
-    hits = []
-    for where, sentence in sentences:
-        best = process.extractOne(normalise(sentence), choices, scorer=fuzz.ratio)
-        if best is not None and best[1] > threshold:
-            hits.append((best[1], where, sentence, article[best[2]][0]))
-    return sorted(hits, reverse=True)
-
-
 @pytest.fixture(scope="module")
 def raw_content() -> dict:
     """The YAML files as plain data (not through bot.loader, so these checks stand alone)."""
-    loaded = load_raw_content()
+    loaded = load_raw_content(CONTENT_DIR)
     assert loaded, f"no YAML content found in {CONTENT_DIR}"
     return loaded
 
@@ -258,53 +170,87 @@ def test_near_duplicate_check_catches_a_hand_reworded_pair():
 
 # ---------------------------------------------------------------- (b) copies of the article
 
+# Our own words, standing in for an article in the tests of the check itself.
+STAND_IN_SENTENCES = (
+    "The Security Council set up the UN Mission in Liberia with resolution 1509 in September "
+    "2003, a month after the Accra agreement ended the fighting.",
+    "Its troops disarmed more than one hundred thousand former combatants before the mission "
+    "closed in March 2018.",
+    "Regional organisations may enforce peace only with the authorisation of the Security "
+    "Council under Article 53 of the Charter.",
+    "Several of them have acted first and asked the Council for its approval afterwards.",
+)
+STAND_IN_ARTICLE = "Heading\n\n" + " ".join(STAND_IN_SENTENCES)
 
-def test_no_content_sentence_copies_the_article(raw_content):
-    article = article_sentences()
+
+@pytest.fixture(scope="module")
+def fingerprint() -> dict:
+    return json.loads(FINGERPRINT.read_text(encoding="utf-8"))
+
+
+def test_no_content_sentence_copies_the_article(raw_content, fingerprint):
     ours = content_sentences(raw_content)
-    assert len(article) >= 20, f"only {len(article)} article sentences found in {SEED_DIR}"
-    assert ours, "no definitions, summaries, key points or facts found to check"
-    hits = copied_sentences(ours, article)
-    report = "\n".join(
-        f"  {score:.0f}  {where}\n      ours:    {mine}\n      article: {theirs}"
-        for score, where, mine, theirs in hits
-    )
-    assert not hits, (
-        f"{len(hits)} sentence(s) with fuzz.ratio above {COPY_THRESHOLD} to an article sentence; "
-        f"rewrite them in your own words:\n{report}"
+    assert len(fingerprint["sentences"]) >= 100, "the article fingerprint looks truncated"
+    assert len(ours) >= 1000, "no definitions, summaries, facts, notes or quiz text found"
+    found = copies(ours, fingerprint["sentences"])
+    report = "\n".join(f"  {c.score:.2f}  {c.where}\n      {c.sentence}" for c in found)
+    assert not found, (
+        f"{len(found)} sentence(s) share {COPY_THRESHOLD:.0%}+ of their word pairs with an "
+        f"article sentence (Dice); rewrite them in your own words:\n{report}"
     )
 
 
-def test_copy_check_catches_a_copied_sentence():
-    article = article_sentences()
-    raw, _ = max(article, key=lambda pair: len(pair[1]))
-    words = raw.split()
-    # a lazy copy: one word dropped, one word changed, different case and punctuation
-    words = words[1:]
-    words[len(words) // 2] = "really"
-    copy = " ".join(words).upper().rstrip(".") + "!"
-    hits = copied_sentences([("fake fact", copy)], article)
-    assert hits, f"a near-verbatim copy of an article sentence was not caught: {copy}"
-    assert hits[0][3] == raw
+def test_every_text_field_is_checked():
+    entry = {
+        "id": "x",
+        "name": "A name",
+        "definition": "One sentence. Two sentences.",
+        "note": "A note.",
+        "sources": [{"title": "Article title", "url": "https://example.org"}],
+    }
+    quiz = {"id": "q", "question": "Q?", "choices": ["A", "B"], "explanation": "Because."}
+    checked = content_sentences({"terms": [("t.yaml", entry)], "quiz": [("q.yaml", quiz)]})
+    assert [sentence for _, sentence in checked] == [
+        "One sentence.", "Two sentences.", "A note.", "Q?", "A", "B", "Because.",
+    ]  # fmt: skip
+    assert checked[2][0] == "t.yaml: terms x note"
 
 
-def test_copy_check_passes_own_words():
-    article = article_sentences()
+def test_copy_check_catches_a_lightly_reworded_copy_of_every_sentence():
+    article = make_fingerprint([STAND_IN_ARTICLE])
+    assert len(article) == len(STAND_IN_SENTENCES)  # the heading is too short to count
+    for sentence in STAND_IN_SENTENCES:
+        copy = lazy_copy(sentence)  # one word dropped, one changed, other case and punctuation
+        assert copies([("copy", copy)], article), f"not caught: {copy}"
+    reordered = (
+        "A month after the Accra agreement ended the fighting, in September 2003, the Security "
+        "Council set up the UN Mission in Liberia with resolution 1509."
+    )
+    assert copies([("reordered", reordered)], article)
+
+
+def test_copy_check_passes_own_words_and_short_quotations():
+    article = make_fingerprint([STAND_IN_ARTICLE])
     own = [
-        (
-            "own words",
-            "UNMIL was set up by resolution 1509 on 19 September 2003, after the Accra "
-            "Comprehensive Peace Agreement, and closed on 30 March 2018.",
-        )
-    ]
-    assert not copied_sentences(own, article)
+        ("fact", "Resolution 1509 created UNMIL; it ran from 2003 until it closed in 2018."),
+        ("note", 'The source says its troops "disarmed more than one hundred thousand former '
+         'combatants", which overstates the count.'),
+    ]  # fmt: skip
+    assert not copies(own, article)
+    long_quote = f'The source says "{STAND_IN_SENTENCES[0]}"'
+    assert copies([("note", long_quote)], article), "a quoted whole sentence is still a copy"
 
 
-def test_missing_seed_folder_fails_instead_of_skipping(tmp_path):
-    with pytest.raises(pytest.fail.Exception, match="source article folder not found"):
-        article_sentences(tmp_path / "no-such-folder")
-    with pytest.raises(pytest.fail.Exception, match=r"no \*\.txt source article"):
-        article_sentences(tmp_path)
+def test_the_threshold_catches_a_lazy_copy_of_every_article_sentence(fingerprint):
+    """Measured by `python -m tests.fingerprint` against the article itself."""
+    calibration = fingerprint["calibration"]
+    assert calibration["threshold"] == COPY_THRESHOLD, "remake the fingerprint"
+    assert calibration["highest_content_score"] < COPY_THRESHOLD
+    assert calibration["lowest_lazy_copy_score"] >= COPY_THRESHOLD
+
+
+def test_the_fingerprint_holds_only_hashes(fingerprint):
+    assert all(isinstance(h, int) and 0 <= h < 2**32 for s in fingerprint["sentences"] for h in s)
 
 
 # ---------------------------------------------------------------- (c) count, sources, spread

@@ -18,6 +18,12 @@ def write(directory: Path, name: str, text: str) -> Path:
     return path
 
 
+def assert_reported(problems: list[str], expected: list[str]) -> None:
+    """Each expected `file:line: message` prefix starts one of the reported problems."""
+    for line in expected:
+        assert any(p.startswith(line) for p in problems), (line, problems)
+
+
 def problems_of(directory: Path) -> list[str]:
     with pytest.raises(ContentError) as caught:
         load_library(directory)
@@ -25,9 +31,11 @@ def problems_of(directory: Path) -> list[str]:
 
 
 @pytest.fixture
-def content(tmp_path: Path) -> Path:
+def content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the test library in ./content (problems name files relative to the cwd)."""
     directory = tmp_path / "content"
     shutil.copytree(TEST_LIBRARY, directory)
+    monkeypatch.chdir(tmp_path)
     return directory
 
 
@@ -110,8 +118,7 @@ def test_every_problem_is_reported_with_file_and_line(content):
         "content/broken.yaml:15: q-broken: choices must be distinct",
         "content/broken.yaml:15: q-broken: answer 'C' is not one of the choices",
     ]
-    for line in expected:
-        assert any(p.startswith(line) for p in problems), (line, problems)
+    assert_reported(problems, expected)
 
 
 def test_yaml_syntax_error_names_file_and_line(content):
@@ -245,3 +252,119 @@ def test_non_utf8_file(content):
     (content / "latin1.yaml").write_bytes("facts: [caf\xe9]".encode("latin-1"))
     (problem,) = problems_of(content)
     assert problem.startswith("content/latin1.yaml:1: not UTF-8")
+
+
+def test_mission_metadata_is_read_and_listed_in_date_order(content):
+    write(
+        content,
+        "missions.yaml",
+        """
+        terms:
+          - id: mission-late
+            name: Late mission
+            definition: A mission that started later.
+            section: international-law
+            sources: [{title: t}]
+            started: 2003-10
+            ended: 2018-03
+            led_by: UN
+            mandate: chapter-vii
+          - id: mission-early
+            name: Early mission
+            definition: A mission that is still active.
+            section: international-law
+            sources: [{title: t}]
+            started: 1999
+            led_by: Arab League
+        """,
+    )
+    library = load_library(content)
+    late = library.terms["mission-late"]
+    assert (late.started, late.ended, late.led_by, late.mandate) == (
+        "2003-10", "2018-03", "UN", "chapter-vii",
+    )  # fmt: skip
+    assert late.start_period == (2003, 10) and late.end_period == (2018, 3)
+    early = library.terms["mission-early"]
+    assert early.start_period == (1999, None) and early.end_period is None
+    assert [t.id for t in library.missions()] == ["mission-early", "mission-late"]
+    assert library.terms["roe"].started is None  # the fields are optional
+
+
+def test_bad_mission_metadata_is_reported_with_file_and_line(content):
+    write(
+        content,
+        "missions.yaml",
+        """
+        terms:
+          - id: bad-dates
+            name: Bad dates
+            definition: Dates that cannot be right.
+            section: international-law
+            sources: [{title: t}]
+            started: 2003-13
+            ended: 1999-1
+            led_by: Coalition
+            mandate: no-such-resolution
+          - id: backwards
+            name: Backwards
+            definition: Ends before it starts.
+            section: international-law
+            sources: [{title: t}]
+            started: 2003-10
+            ended: 2003-09
+            mandate: backwards
+          - id: out-of-range
+            name: Out of range
+            definition: A year before the UN and an end without a start.
+            section: international-law
+            sources: [{title: t}]
+            ended: 1850
+        """,
+    )
+    problems = problems_of(content)
+    expected = [
+        "content/missions.yaml:7: terms[bad-dates].started: '2003-13' is not a year or year-month",
+        "content/missions.yaml:8: terms[bad-dates].ended: '1999-1' is not a year or year-month",
+        "content/missions.yaml:9: terms[bad-dates].led_by: 'Coalition' is not one of: UN, NATO,",
+        "content/missions.yaml:17: terms[backwards].ended: 2003-09 is before started 2003-10",
+        "content/missions.yaml:18: terms[backwards].mandate: names the term itself",
+        "content/missions.yaml:24: terms[out-of-range].ended: year 1850 is outside 1945-2100",
+        "content/missions.yaml:24: terms[out-of-range].ended: needs 'started' too",
+    ]
+    assert_reported(problems, expected)
+
+
+def test_mandate_must_name_an_existing_term(content):
+    write(
+        content,
+        "missions.yaml",
+        """
+        terms:
+          - id: orphan
+            name: Orphan mission
+            definition: Rests on a resolution nobody wrote.
+            section: international-law
+            sources: [{title: t}]
+            started: 2001
+            mandate: resolution-9999
+        """,
+    )
+    assert problems_of(content) == ["content/missions.yaml:8: unknown term 'resolution-9999'"]
+
+
+def test_an_end_in_the_start_year_without_a_month_is_fine(content):
+    write(
+        content,
+        "missions.yaml",
+        """
+        terms:
+          - id: short-mission
+            name: Short mission
+            definition: Started and ended in the same year.
+            section: international-law
+            sources: [{title: t}]
+            started: 2003-10
+            ended: 2003
+        """,
+    )
+    assert load_library(content).terms["short-mission"].end_period == (2003, None)

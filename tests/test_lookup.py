@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lookup import LookupEngine, Outcome, stem
+from bot.lookup import LookupEngine, Outcome, UnknownSection, stem
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,8 @@ def test_any_input_is_answered_without_exception(small, query):
         assert len(resolution.query) <= 300
         small.autocomplete(query, kinds=kinds)
     small.search(query)
-    small.lookup(query)
+    for kinds in (None, {"term"}, {"section"}):
+        assert small.answer(query, kinds=kinds).outcome in set(Outcome)
 
 
 def test_nonsense_is_a_clear_no_match(small):
@@ -130,11 +131,75 @@ def test_search_answers_questions(small):
     assert small.search("the of and").outcome is Outcome.NONE
 
 
-def test_lookup_falls_back_to_search(small):
-    assert small.lookup("ROE").outcome is Outcome.ALIAS
-    fallback = small.lookup("cutting off communications and sanctions")
-    assert fallback.outcome is Outcome.SUGGESTIONS
-    assert fallback.matches[0].entry.id == "article-41"
+def test_answer_takes_names_directly_and_questions_to_the_full_text(small):
+    assert small.answer("ROE").outcome is Outcome.ALIAS
+    assert small.answer("rules of engagment").best.entry.id == "roe"
+    question = small.answer("cutting off communications and sanctions")
+    assert question.outcome is Outcome.SUGGESTIONS and question.searched
+    assert question.matches[0].entry.id == "article-41"
+
+
+def test_a_question_is_never_taken_for_a_mistyped_name(engine):
+    # Several of its words are close to "Kosovo Force", which a name-only resolver answered.
+    answer = engine.answer("which force kept the peace in kosovo after 1999 and who led it")
+    assert answer.best is None and answer.searched
+    assert "kfor" in [m.entry.id for m in answer.matches[:3]]
+    # ...but a long name with a typo is still that name.
+    named = engine.answer("economic comunity of west african states")
+    assert named.best is not None and named.best.entry.id == "ecowas"
+
+
+@pytest.mark.parametrize("year", ["2003", "2000", "1948"])
+def test_a_bare_year_lists_only_entries_that_carry_it(engine, library, year):
+    answer = engine.answer(year)
+    assert answer.outcome is Outcome.SUGGESTIONS and answer.best is None and answer.matches
+    for match in answer.matches:
+        assert year in _text_of(match.entry), (year, match.entry.id)
+
+
+def test_a_number_nothing_carries_is_no_match(engine):
+    assert engine.answer("1066").outcome is Outcome.NONE
+    assert engine.answer("sections").outcome is not Outcome.FUZZY  # not "Sanctions"
+
+
+@pytest.mark.parametrize("query", ["Wagner group", "UN budget", "liberia ebola outbreak"])
+def test_hits_on_common_words_only_are_uncovered(engine, query):
+    answer = engine.answer(query)
+    assert answer.outcome is Outcome.UNCOVERED
+    assert answer.matches, "the closest entries are still offered"
+
+
+@pytest.mark.parametrize(
+    "query", ["who bankrolls african union missions", "what did the council decide about iraq"]
+)
+def test_a_question_with_one_unknown_word_is_still_answered(engine, query):
+    assert engine.answer(query).outcome is Outcome.SUGGESTIONS
+
+
+def test_a_name_of_another_kind_is_pointed_at(engine):
+    section = engine.answer("roe", kinds={"section"})
+    assert section.best is None
+    assert section.elsewhere is not None and section.elsewhere.entry.id == "roe"
+    term = engine.answer("case studies", kinds={"term"})
+    assert term.elsewhere is not None and term.elsewhere.entry.id == "successes-case-studies"
+    assert engine.answer("roe", kinds={"term"}).elsewhere is None
+
+
+def test_find_section_takes_ids_names_aliases_and_typos(small):
+    law = small.library.sections["international-law"]
+    assert small.find_section(None) is None and small.find_section("  ") is None
+    for text in ("international-law", "International law", "internatonal laws"):
+        assert small.find_section(text) is law
+    with pytest.raises(UnknownSection) as raised:
+        small.find_section("chapter-vii")  # a term's id is not a section
+    assert raised.value.query == "chapter-vii"
+
+
+def _text_of(entry) -> str:
+    parts = [getattr(entry, name, "") or "" for name in ("name", "definition", "summary", "text")]
+    parts += [*getattr(entry, "aliases", ()), *getattr(entry, "key_points", ())]
+    parts += [getattr(entry, "note", "") or "", *getattr(entry, "tags", ())]
+    return " ".join(parts)
 
 
 def test_stem_unifies_word_forms():

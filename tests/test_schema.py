@@ -50,3 +50,24 @@ def test_every_shipped_file_validates_against_the_schema(path):
 def test_schema_rejects_what_the_loader_rejects(document):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(document, content_schema())
+
+
+MISSION = {
+    "id": "m",
+    "name": "M",
+    "definition": "d",
+    "section": "s",
+    "sources": [{"title": "t"}],
+    "started": "2003-10",
+    "led_by": "UN",
+}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"started": "2003-13"}, {"ended": "03"}, {"led_by": "United Nations"}, {"mandate": "Res 1"}],
+)
+def test_schema_checks_mission_metadata_like_the_loader(change):
+    jsonschema.validate({"terms": [MISSION]}, content_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"terms": [{**MISSION, **change}]}, content_schema())

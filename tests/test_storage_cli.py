@@ -52,7 +52,7 @@ def test_stats_report(db: Path, tmp_path: Path) -> None:
     out = result.stdout
     assert "Total queries:      4" in out
     assert "Median lookup time: 1.5 ms" in out
-    assert "Queries with no match (content to add?):\n        1  sofa" in out
+    assert "Content gaps: no match, or not covered by the guide:\n        1  sofa" in out
     assert "Use per command:\n        3  define\n        1  search" in out
     assert "Top entries:\n        3  un-charter" in out
 

@@ -7,34 +7,40 @@ import asyncio
 import contextlib
 import dataclasses
 import random
-import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from bot.answers import Answer, Librarian
+from bot.answers import CONSOLE, Answer, Librarian, Link
 from bot.cli._content import load_or_report
 from bot.config import ConfigError, load_config
 from bot.content import Library
+from bot.lookup import Outcome, UnknownSection
 from bot.quiz import MAX_QUESTIONS, AnswerStatus, MonotonicClock, QuizState, pick_questions
 from bot.render_text import render_card, render_text
+from bot.shutdown import StopSignals, run_until_stopped
 from bot.storage import QueryRecord, Storage
 from bot.study_cards import pick_prompt, prompt_card, question_card, reveal_card, scoreboard_card
 from bot.text import clean
 
-HELP = """Commands (the same as on Discord):
+HELP = """Commands:
   define <term>        a glossary definition          e.g. define roe
   section <name>       a section summary              e.g. section case studies
-  search <question>    full-text search               e.g. search what happened in liberia
+  search <question>    names and full text            e.g. search what happened in liberia
+  sections             the sections, one line each
+  terms [section]      the glossary A-Z               e.g. terms international law
+  <number>             open that entry of the last list or "did you mean"
   fact [section]       a random fact
   quiz [n] [section]   n questions (default 3); answer with a letter or number, 'stop' to end
   discuss [section]    a discussion prompt
   about                what the library holds
   help                 this list
   quit                 leave (or Ctrl-D)
-Anything else is looked up by name, then searched."""
+Anything else is looked up as with 'search'."""
+_KINDS = {"sections": "sections", "terms": "terms", "facts": "facts", "quiz": "quiz questions",
+          "prompts": "discussion prompts"}  # fmt: skip
 
 CONSOLE_USER = 0  # the one player of a console quiz
 Logger = Callable[[str, str, Answer | None, float], None]
@@ -53,6 +59,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--db", help="database for the query log (default: PEACEBOT_DB); 'none' logs nothing"
     )
     console.set_defaults(handler=run_console)
+    for verb, what in (("define", "a glossary term"), ("section", "a section"),
+                       ("search", "anything: names and full text")):  # fmt: skip
+        ask = sub.add_parser(
+            verb,
+            help=f"look up {what}, as /{verb} does",
+            description=f"Answer as the bot's /{verb} does, as plain text. Exit status 1 when "
+            "nothing in the guide matches or covers the query.",
+        )
+        ask.add_argument("query", nargs="+", help="what to look up")
+        ask.add_argument("--content", type=Path, help="content directory (default: bundled)")
+        ask.set_defaults(handler=run_verb, verb=verb)
+
+
+def run_verb(args: argparse.Namespace) -> int:
+    """`peacebot define|section|search QUERY...`: one console command, answered and done."""
+    library = load_or_report(args.content)
+    if library is None:
+        return 1
+    librarian = Librarian(library, voice=CONSOLE)
+    answer = getattr(librarian, args.verb)(" ".join(args.query))
+    print(render_text(answer, numbered=False))
+    return 1 if answer.outcome in (Outcome.NONE, Outcome.UNCOVERED) else 0
 
 
 def run_console(args: argparse.Namespace) -> int:
@@ -90,27 +118,36 @@ async def _serve(library: Library, seed: int | None, db: str | None) -> int:
     console = Console(library, random.Random(seed), log)
     interactive = sys.stdin.isatty()
     if interactive:
-        print(f"peacebot console: {sum(library.counts().values())} entries. Type 'help'.")
+        _line_editing()
+        print(banner(library))
     try:
-        await _converse(console, interactive)
+        with StopSignals() as stop:
+            await run_until_stopped(_converse(console, interactive), stop)
     finally:
         if storage is not None:
             await storage.close()  # writes every logged query, also after SIGINT/SIGTERM
     return 0
 
 
+def banner(library: Library) -> str:
+    counts = ", ".join(f"{n} {_KINDS[kind]}" for kind, n in library.counts().items())
+    return f"peacebot console: {counts}. Type 'help'."
+
+
+def _line_editing() -> None:
+    """Arrow keys, editing and history for `input()` on a terminal (where readline exists)."""
+    with contextlib.suppress(ImportError):
+        import readline  # noqa: F401  (importing it is what turns line editing on)
+
+
 async def _converse(console: Console, interactive: bool) -> None:
-    """Answer lines until end of input, `quit`, SIGINT or SIGTERM.
+    """Answer lines until end of input or `quit` (a stop signal cancels it).
 
     Lines are read by a daemon thread, one at a time (the prompt depends on the answer before),
     so the query-log writer keeps running and a signal never waits for the next line.
     """
     loop = asyncio.get_running_loop()
     lines: asyncio.Queue[str | None] = asyncio.Queue()
-    stop = asyncio.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):  # not on Windows
-            loop.add_signal_handler(signum, stop.set)
     wanted = threading.Event()
 
     def read() -> None:
@@ -123,23 +160,17 @@ async def _converse(console: Console, interactive: bool) -> None:
                 return
 
     threading.Thread(target=read, name="console-input", daemon=True).start()
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        while True:
-            wanted.set()
-            next_line = asyncio.ensure_future(lines.get())
-            await asyncio.wait({next_line, stopped}, return_when=asyncio.FIRST_COMPLETED)
-            if stop.is_set():
-                next_line.cancel()
-                return
-            line = next_line.result()
-            reply = None if line is None else console.handle(line)
-            if reply is None:
-                return
-            if reply:
-                print(reply, end="\n\n", flush=True)
-    finally:
-        stopped.cancel()
+    while True:
+        wanted.set()
+        line = await lines.get()
+        reply = None if line is None else console.handle(line)
+        if reply is None:
+            farewell = console.close()  # a quiz cut short by Ctrl-D or the end of a pipe
+            if farewell:
+                print(farewell, end="\n\n", flush=True)
+            return
+        if reply:
+            print(reply, end="\n\n", flush=True)
 
 
 def _read_line(interactive: bool, prompt: str) -> str | None:
@@ -160,14 +191,17 @@ class Console:
 
     def __init__(self, library: Library, rng: random.Random, log: Logger | None = None) -> None:
         self.library = library
-        self.librarian = Librarian(library)
+        self.librarian = Librarian(library, voice=CONSOLE)
         self.rng = rng
         self.log = log or (lambda *_: None)
         self.quiz: QuizState | None = None
+        self.choices: tuple[Link, ...] = ()  # what typing a number opens
         self.commands: dict[str, Callable[[str], str]] = {
             "define": lambda q: self._lookup("define", q, self.librarian.define),
             "section": lambda q: self._lookup("section", q, self.librarian.section),
             "search": lambda q: self._lookup("search", q, self.librarian.search),
+            "sections": lambda _: self._show(self.librarian.sections()),
+            "terms": self._terms,
             "fact": self._fact,
             "quiz": self._start_quiz,
             "discuss": self._discuss,
@@ -196,31 +230,54 @@ class Console:
             return self._answer_quiz(text)
         if not text:
             return ""
+        if text.isdigit() and 1 <= int(text) <= len(self.choices):
+            return self._open(self.choices[int(text) - 1])
         word, _, rest = text.partition(" ")
         command = word.lower().lstrip("/!")
         if command in {"quit", "exit"}:
             return None
         handler = self.commands.get(command)
         if handler is None:
-            return self._lookup("lookup", text, self.librarian.lookup)
+            return self._lookup("lookup", text, self.librarian.search)
         if command in {"define", "section", "search"} and not rest:
             return f"Usage: {command} <what to look up>"
         return handler(rest)
+
+    def close(self) -> str:
+        """What to say when input ends: the scoreboard of a quiz still running."""
+        return self._finish(stopped=True) if self.quiz is not None else ""
 
     def _lookup(self, command: str, query: str, ask: Callable[[str], Answer]) -> str:
         started = time.perf_counter()
         answer = ask(query)
         self.log(command, query, answer, started)
+        return self._show(answer)
+
+    def _show(self, answer: Answer) -> str:
+        if answer.choices:
+            self.choices = answer.choices
         return render_text(answer)
+
+    def _open(self, link: Link) -> str:
+        started = time.perf_counter()
+        answer = self.librarian.open(link.entry_id)
+        self.log("open", link.entry_id, answer, started)
+        return self._show(answer)
+
+    def _terms(self, query: str) -> str:
+        section, error = self._section_id(query)
+        return error or self._show(self.librarian.terms(section))
 
     def _section_id(self, query: str) -> tuple[str | None, str | None]:
         """A section id for an optional section argument, or an error message."""
-        if not query:
-            return None, None
-        best = self.librarian.engine.resolve(query, kinds={"section"}).best
-        if best is None:
-            return None, f"No section matches “{clean(query, 100)}”. Try 'section <name>'."
-        return best.entry.id, None
+        try:
+            section = self.librarian.engine.find_section(query)
+        except UnknownSection as exc:
+            names = " or ".join(s.name for s in exc.suggestions)
+            hint = f" Did you mean {names}?" if names else ""
+            return None, (f"No section matches “{clean(exc.query, 100)}”.{hint} "
+                          "Type 'sections' to list them.")  # fmt: skip
+        return (section.id if section else None), None
 
     def _fact(self, query: str) -> str:
         section, error = self._section_id(query)
@@ -282,7 +339,10 @@ class Console:
             self.quiz.close()
         board = self.quiz.scoreboard(stopped_by=CONSOLE_USER if stopped else None)
         self.quiz = None
-        return render_card(scoreboard_card(board))
+        footer = f"{board.asked} of {board.total} questions asked"  # no server standings here
+        if stopped:
+            footer += " · stopped early"
+        return render_card(dataclasses.replace(scoreboard_card(board), footer=footer))
 
 
 def _choice_index(reply: str, choices: tuple[str, ...]) -> int | None:

@@ -7,8 +7,6 @@ import logging
 import sys
 from pathlib import Path
 
-MAX_PROBLEMS_SHOWN = 10
-
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
@@ -34,27 +32,30 @@ def _fail(message: str) -> int:
 def _handler(args: argparse.Namespace) -> int:
     # Imported here so `peacebot --help` and the other sub-commands do not pay for discord.py.
     from bot.client import StartupError, serve, setup_logging
-    from bot.config import ConfigError, load_config
-    from bot.loader import ContentError, load_library
+    from bot.config import ConfigError, check_token, load_config
+    from bot.loader import ContentError, display_path, load_library
 
     try:
         config = load_config()
+        check_token(config.token)
     except ConfigError as exc:
         return _fail(str(exc))
-    if not config.token:
-        return _fail("DISCORD_TOKEN is not set; put the bot token in the environment or .env")
     level = logging.getLevelNamesMapping().get(config.log_level)
     if level is None:
         return _fail(f"PEACEBOT_LOG_LEVEL {config.log_level!r} is not a logging level")
     try:
         library = load_library(config.content_dir)
     except ContentError as exc:
-        shown = "\n".join(str(problem) for problem in exc.problems[:MAX_PROBLEMS_SHOWN])
-        return _fail(f"the content in {config.content_dir} is invalid:\n{shown}")
+        first, count = exc.problems[0], len(exc.problems)
+        more = f" (and {count - 1} more: run `peacebot check` on it)" if count > 1 else ""
+        return _fail(f"the content in {display_path(config.content_dir)} is invalid: {first}{more}")
 
-    setup_logging(level, config.token)
+    setup_logging(level, config.token or "")
     try:
         serve(config, library, args.heartbeat)
     except StartupError as exc:
         return _fail(str(exc))
+    except Exception:
+        logging.getLogger("peacebot").exception("stopped by an unexpected error")
+        return _fail("stopped by an unexpected error (logged above)")
     return 0

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli._args import whole_number
 from bot.config import ConfigError, load_config
 from bot.storage import QueryRow, Stats, Storage, StorageError
 
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _add_db(stats)
     _add_filters(stats)
-    stats.add_argument("--limit", type=_positive, default=10, help="rows per list (default 10)")
+    stats.add_argument("--limit", type=whole_number, default=10, help="rows per list (default 10)")
     stats.add_argument("--json", action="store_true", help="print JSON instead of a report")
     stats.set_defaults(handler=_stats)
 
@@ -52,6 +53,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=parse_moment,
         metavar="AGE",
         help="e.g. 90d, 12w, 36h, or a date such as 2024-01-31",
+    )
+    prune.add_argument(
+        "--dry-run", action="store_true", help="only say how many rows would be deleted"
+    )
+    prune.add_argument(
+        "--yes", "-y", action="store_true", help="do not ask for confirmation on a terminal"
     )
     prune.set_defaults(handler=_prune)
 
@@ -83,20 +90,19 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", type=int, metavar="ID", help="only this server's rows")
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
-    return int(text)
-
-
 def parse_moment(text: str, now: datetime | None = None) -> datetime:
     """`7d` / `12h` / `1w2d` (an age before now) or an ISO date or time, as an aware UTC time."""
     text = text.strip()
     if _AGES.fullmatch(text):
-        delta = timedelta()
-        for amount, unit in _AGE.findall(text):
-            delta += timedelta(**{_UNITS[unit]: int(amount)})
-        return (now or datetime.now(UTC)) - delta
+        try:
+            delta = timedelta()
+            for amount, unit in _AGE.findall(text):
+                delta += timedelta(**{_UNITS[unit]: int(amount)})
+            return (now or datetime.now(UTC)) - delta
+        except OverflowError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} reaches back before the year 1; use a shorter age or a date"
+            ) from None
     try:
         if len(text) == 10:
             moment = datetime.combine(date.fromisoformat(text), datetime.min.time())
@@ -125,10 +131,32 @@ def _stats(args: argparse.Namespace) -> int:
 
 def _prune(args: argparse.Namespace) -> int:
     async def work(storage: Storage) -> None:
+        when = _when(args.older_than)
+        if args.dry_run or (sys.stdin.isatty() and not args.yes):
+            everything = await storage.stats(limit=1)
+            newer = await storage.stats(since=args.older_than, limit=1)
+            older = everything.total - newer.total
+            if args.dry_run:
+                print(f"would delete {older} query-log rows older than {when} (dry run)")
+                return
+            if older == 0:
+                print(f"no query-log rows older than {when}")
+                return
+            question = f"Delete {older} query-log rows older than {when} from {storage.path}?"
+            if not await asyncio.to_thread(_confirm, question):
+                raise _Failure("nothing deleted")
         deleted = await storage.prune(args.older_than)
-        print(f"deleted {deleted} query-log rows older than {_when(args.older_than)}")
+        print(f"deleted {deleted} query-log rows older than {when}")
 
     return _run(args, work)
+
+
+def _confirm(question: str) -> bool:
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in {"y", "yes"}
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -220,7 +248,7 @@ def render_stats(stats: Stats, path: str) -> str:
         ("Use per command", stats.per_command),
         ("Top queries", stats.top_queries),
         ("Top entries", stats.top_entries),
-        ("Queries with no match (content to add?)", stats.no_match_queries),
+        ("Content gaps: no match, or not covered by the guide", stats.no_match_queries),
     ):
         lines += ["", f"{title}:"]
         width = max((len(count.name) for count in counts), default=0)

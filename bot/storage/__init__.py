@@ -5,6 +5,7 @@ All SQL lives in this package. Use `Storage.open(path)`; see `Storage` (`_store.
 methods and what each guarantees.
 """
 
+from bot.storage._access import check_writable
 from bot.storage._models import (
     ClaimResult,
     Count,
@@ -19,7 +20,6 @@ from bot.storage._models import (
     StorageBusy,
     StorageError,
 )
-from bot.storage._signals import install_signal_flush
 from bot.storage._store import Storage
 
 __all__ = [
@@ -36,5 +36,5 @@ __all__ = [
     "Storage",
     "StorageBusy",
     "StorageError",
-    "install_signal_flush",
+    "check_writable",
 ]

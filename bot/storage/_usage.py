@@ -14,7 +14,8 @@ import aiosqlite
 from bot.storage._models import Count, QueryRow, Stats
 from bot.storage._querylog import format_at
 
-NO_MATCH = "none"  # the lookup engine's Outcome.NONE
+# The lookup engine's Outcome.NONE and Outcome.UNCOVERED: the content gaps `stats` lists.
+CONTENT_GAPS = ("none", "uncovered")
 PRUNE_CHUNK = 5000
 EXPORT_PAGE = 1000
 
@@ -46,7 +47,7 @@ UNION ALL SELECT * FROM (
     SELECT 2, m, COUNT(*) AS n, 0, 0 FROM w WHERE m IS NOT NULL
     GROUP BY m ORDER BY n DESC, m LIMIT ?)
 UNION ALL SELECT * FROM (
-    SELECT 3, q, COUNT(*) AS n, 0, 0 FROM w WHERE o = ? AND typed
+    SELECT 3, q, COUNT(*) AS n, 0, 0 FROM w WHERE o IN (?, ?) AND typed
     GROUP BY q ORDER BY n DESC, q LIMIT ?)
 UNION ALL SELECT * FROM (
     SELECT 4, c, COUNT(*) AS n, 0, 0 FROM w GROUP BY c ORDER BY n DESC, c)
@@ -63,7 +64,7 @@ async def stats(
     where, params = scope(since, guild_id)
     materialized = "NOT MATERIALIZED" if guild_id is None else "MATERIALIZED"
     sql = STATS.format(materialized=materialized, where=where)
-    async with conn.execute(sql, (*params, limit, limit, NO_MATCH, limit)) as cursor:
+    async with conn.execute(sql, (*params, limit, limit, *CONTENT_GAPS, limit)) as cursor:
         rows = await cursor.fetchall()
     counts: dict[int, list[Count]] = {kind: [] for kind in range(1, 5)}
     middle: list[float] = []

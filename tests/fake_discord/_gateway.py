@@ -55,6 +55,11 @@ class GatewaySession:
                 frame["s"] = self.sequence
             await self.ws.send_str(json.dumps(frame))
 
+    async def send_raw(self, text: str) -> None:
+        """One text frame exactly as given: for frames Discord should never send."""
+        async with self._send_lock:
+            await self.ws.send_str(text)
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         data = self._deliverable(event, data)
         if data is not None:

@@ -96,6 +96,7 @@ class _Routes:
         try:
             if needs_token and request.headers.get("Authorization") != f"Bot {self.fake.token}":
                 raise DiscordError(401, 0, "401: Unauthorized")
+            await self.fake.holds.wait_if_held(request, path)
             limited = self.fake.rate_limits.check(request.method, path, request[RECEIVED_AT])
             if limited is not None:
                 return limited
@@ -112,6 +113,8 @@ class _Routes:
     # -- gateway and login ---------------------------------------------------------------------
 
     async def gateway(self, request: web.Request) -> web.WebSocketResponse:
+        if self.fake.gateway_down:
+            raise DiscordError(503, 0, "503: Service Unavailable")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         await GatewaySession(self.fake, ws).run()

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from ._gateway import GatewaySession
+from ._holds import Hold, Holds
 from ._ids import Snowflakes
 from ._ratelimits import RateLimitHit, RateLimits
 from ._records import (
@@ -75,6 +76,8 @@ class FakeDiscord:
         self.sessions: list[GatewaySession] = []
         self._session_ready = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self.holds = Holds()
+        self.gateway_down = False  # refuse new gateway connections (see `drop_gateway`)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -114,6 +117,10 @@ class FakeDiscord:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def hold(self, method: str, prefix: str) -> Hold:
+        """Hold back REST requests like `hold("POST", "/interactions/")` until released."""
+        return self.holds.add(method, prefix)
+
     # -- gateway -------------------------------------------------------------------------------
 
     def session_started(self, session: GatewaySession) -> None:
@@ -135,6 +142,20 @@ class FakeDiscord:
         """Send a DISPATCH (op 0) to the bot's session (the latest to identify)."""
         session = await self.wait_for_session()
         await session.dispatch(event, data)
+
+    async def drop_gateway(self) -> None:
+        """Discord's gateway goes away: every session is closed and reconnects are refused
+        (503), so discord.py retries with its growing back-off until `gateway_down` is False."""
+        self.gateway_down = True
+        for session in list(self.sessions):
+            await session.close()
+
+    async def send_raw_frame(self, text: str) -> None:
+        """Send `text` as one gateway frame, unchecked: a malformed frame, for instance a
+        MESSAGE_CREATE whose content holds an unpaired surrogate (`\\ud83d`), which strict
+        JSON decoders such as orjson refuse."""
+        session = await self.wait_for_session()
+        await session.send_raw(text)
 
     def register_interaction(self, payload: dict[str, Any], label: str) -> FakeInteraction:
         """Make an interaction known to the REST API (dispatch_interaction also sends it)."""
