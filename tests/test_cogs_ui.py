@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 
 import discord
@@ -327,3 +328,23 @@ async def test_glossary_pages_turn_from_their_listing(bot: PeacebotBot, library:
     )
     (menu,) = [c for c in edit.view.children if isinstance(c, ui.EntryMenu)]  # type: ignore[union-attr]
     assert [o.value for o in menu.item.options] == [link.entry_id for link in answer.menus[1]]
+
+
+def test_every_component_class_declares_its_custom_id_pattern() -> None:
+    """Clicks that match no pattern are told the button expired, so a class without one would
+    get two answers to each click: its own and that one."""
+    import cogs.quiz
+
+    classes = [
+        member
+        for module in (ui, cogs.quiz)
+        for member in vars(module).values()
+        if isinstance(member, type)
+        and issubclass(member, discord.ui.DynamicItem)
+        and member.__module__ == module.__name__
+    ]
+    assert len(classes) >= 5
+    missing = [
+        c.__name__ for c in classes if not isinstance(getattr(c, "PATTERN", None), re.Pattern)
+    ]
+    assert missing == []
