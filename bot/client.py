@@ -129,6 +129,9 @@ class PeacebotBot(commands.Bot):
         self.accepting_commands = True
         self.connected = False  # to the gateway, right now (kept by the events below)
         self.storage = storage
+        # The custom-id pattern of each DynamicItem class in use, so a click that none of them
+        # matches can be answered (cogs._ui).
+        self.component_patterns: dict[type, re.Pattern[str] | None] = {}
         self._shutdown_done = False
         self._running: set[asyncio.Task[Any]] = set()  # tasks running a command or a button
         self.library: Library
@@ -140,10 +143,33 @@ class PeacebotBot(commands.Bot):
 
     def use_library(self, library: Library) -> None:
         """Serve `library` from now on. Engine and librarian are built before anything is
-        swapped, so a lookup in progress sees either the old set or the new set, never a mix."""
+        swapped, so a lookup in progress sees either the old set or the new set, never a mix.
+
+        The old ones are freed: the librarian's answer caches make reference cycles, and
+        `gc.freeze()` (see setup_hook) would keep cycles alive for good, so a reload thaws the
+        frozen objects, collects, and freezes what is left.
+        """
         engine = LookupEngine(library)
         librarian = Librarian(library, engine)
+        replacing = hasattr(self, "library")
         self.library, self.engine, self.librarian = library, engine, librarian
+        if replacing:
+            del engine, librarian
+            frozen = gc.get_freeze_count() > 0
+            gc.unfreeze()
+            gc.collect()
+            if frozen:
+                gc.freeze()
+
+    def add_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().add_dynamic_items(*items)
+        for item in items:
+            self.component_patterns[item] = getattr(item, "PATTERN", None)
+
+    def remove_dynamic_items(self, *items: type[discord.ui.DynamicItem[Any]]) -> None:
+        super().remove_dynamic_items(*items)
+        for item in items:
+            self.component_patterns.pop(item, None)
 
     def log_query(
         self,

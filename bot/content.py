@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import ClassVar
 
+# Every id (entry, section, fact, question): lower-case words joined by hyphens. The loader, the
+# JSON Schema and the button custom ids all use this one pattern.
+ID_PATTERN = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+ID_MAX = 64
+
 
 def spec(
     max_len: int = 1000,

@@ -17,6 +17,7 @@ import yaml
 from bot.config import content_dir
 from bot.content import (
     EARLIEST_YEAR,
+    ID_PATTERN,
     LATEST_YEAR,
     TABLES,
     Library,
@@ -27,7 +28,7 @@ from bot.content import (
 )
 from bot.text import normalise
 
-_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ID = re.compile(rf"^{ID_PATTERN}$")
 # Discord rejects an embed whose text adds up to more than 6000 characters; leave room for
 # the footer and field names the renderer adds.
 _EMBED_BUDGET = 5500

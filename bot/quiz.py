@@ -5,8 +5,9 @@ tests). Each member answers each question once. A question closes when its time 
 or, from the second question on, when everyone taking part has answered it: "everyone present"
 means the members who answered an earlier question of this quiz, because a channel's audience
 cannot be known without privileged intents and the first question must stay open for latecomers.
-Time comes from an injected `Clock`, so tests never really wait. `QuizRegistry` enforces one quiz
-per channel.
+Time comes from an injected `Clock`, so tests never really wait. The session also keeps the saves
+of its answers (`track_save`) and shows the scoreboard only once every one has finished, so a
+`/leaderboard` right after a quiz already counts it. `QuizRegistry` enforces one quiz per channel.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
+
+from bot.sessions import sleep_or_wake
 
 if TYPE_CHECKING:
     from bot.content import QuizQuestion, Source
@@ -283,6 +286,7 @@ class QuizSession:
         self._stopped_by: int | None = None
         self._stop_requested = False
         self._task: asyncio.Task[None] | None = None
+        self._saves: set[asyncio.Future[object]] = set()
         self.failed = False
 
     @property
@@ -302,6 +306,17 @@ class QuizSession:
         if result.status is AnswerStatus.ACCEPTED and self.state.everyone_answered:
             self._wake.set()
         return result
+
+    def track_save(self, save: Awaitable[object]) -> None:
+        """An answer being saved: the scoreboard waits for it. Start it before any reply."""
+        future = asyncio.ensure_future(save)
+        self._saves.add(future)
+        future.add_done_callback(self._saves.discard)
+
+    async def settle_saves(self) -> None:
+        """Wait until every answer tracked so far has been saved (or has failed)."""
+        while self._saves:
+            await asyncio.gather(*set(self._saves), return_exceptions=True)
 
     def may_stop(self, user_id: int, is_moderator: bool) -> bool:
         return is_moderator or user_id == self.starter_id
@@ -337,6 +352,7 @@ class QuizSession:
                 if not self._stop_requested:
                     await self._nap(self.state.time_limit)
                 await self._presenter.show_reveal(self, self.state.close())
+            await self.settle_saves()
             await self._presenter.show_scoreboard(self, self.state.scoreboard(self._stopped_by))
         except asyncio.CancelledError:
             raise
@@ -346,14 +362,7 @@ class QuizSession:
 
     async def _nap(self, seconds: float) -> None:
         """Sleep on the clock until `seconds` pass or `_wake` is set."""
-        timer = asyncio.ensure_future(self._clock.sleep(seconds))
-        woken = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait({timer, woken}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in (timer, woken):
-                waiter.cancel()
-            await asyncio.gather(timer, woken, return_exceptions=True)
+        await sleep_or_wake(self._clock, seconds, self._wake)
 
 
 class QuizRegistry:
@@ -374,10 +383,21 @@ class QuizRegistry:
         task.add_done_callback(lambda _task: self._forget(session))
         return task
 
-    def cancel_all(self) -> None:
-        for session in list(self._sessions.values()):
+    def cancel_all(self) -> list[QuizSession]:
+        """Cancel every quiz (shutdown); returns them, so their saves can be awaited."""
+        sessions = list(self._sessions.values())
+        for session in sessions:
             session.cancel()
         self._sessions.clear()
+        return sessions
+
+    def cancel_guild(self, guild_id: int) -> list[QuizSession]:
+        """Cancel the quizzes of a server the bot has left."""
+        sessions = [s for s in self._sessions.values() if s.guild_id == guild_id]
+        for session in sessions:
+            session.cancel()
+            self._forget(session)
+        return sessions
 
     def __len__(self) -> int:
         return len(self._sessions)

@@ -54,8 +54,14 @@ def load_timezone(name: str) -> ZoneInfo:
     # ZoneInfo accepts file-system paths; restrict to the published names so "../x" cannot load.
     if cleaned not in _timezone_names():
         raise ScheduleError(f"{name!r} is not a known time zone name (e.g. Europe/London)")
+    return _zone(cleaned)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    # ZoneInfo keeps only a few zones strongly; the scheduler meets hundreds every wake-up.
     try:
-        return ZoneInfo(cleaned)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:  # pragma: no cover - tzdata mismatch
         raise ScheduleError(f"time zone {name!r} could not be loaded") from exc
 

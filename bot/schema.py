@@ -8,10 +8,10 @@ import typing
 from pathlib import Path
 
 from bot.config import BUNDLED_CONTENT
-from bot.content import TABLES, Source
+from bot.content import ID_PATTERN, TABLES, Source
 
 SCHEMA_PATH = BUNDLED_CONTENT / "peacebot.schema.json"
-ID_PATTERN = "^[a-z0-9]+(?:-[a-z0-9]+)*$"
+ID_SCHEMA_PATTERN = f"^{ID_PATTERN}$"
 
 
 def content_schema() -> dict:
@@ -58,7 +58,7 @@ def _property(field: dataclasses.Field, hint: object) -> dict:
         return _object(Source)
     schema = {"type": "string", "minLength": 1, "maxLength": meta["max_len"]}
     if field.name == "id" or meta["ref"]:
-        schema["pattern"] = ID_PATTERN
+        schema["pattern"] = ID_SCHEMA_PATTERN
     if meta["pattern"]:
         schema["pattern"], schema["description"] = meta["pattern"]
     if meta["choices"]:

@@ -15,6 +15,7 @@ from bot.text import clean, neutralise, truncate
 
 QUIZ_COLOUR = 0xEC4899
 DISCUSS_COLOUR = 0x14B8A6
+DAILY_COLOUR = 0xF59E0B
 LETTERS = "ABCDE"
 NAME_MAX = 64
 THREAD_PREFIX = "Discuss: "
@@ -152,6 +153,42 @@ def progress_card(
     else:
         blocks.append("No quiz answers yet: try /quiz.")
     return paginate("Your progress", blocks, (), None, QUIZ_COLOUR)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class DailyStatus:
+    """What `/daily status` shows; times and channels already in the words of the platform."""
+
+    enabled: bool
+    channel: str | None
+    daily_time: str
+    timezone: str
+    discussion: bool
+    next_post: str | None
+    facts_left: int
+    facts_total: int
+    problem: str | None
+
+
+def daily_status_card(status: DailyStatus) -> Card:
+    fields = []
+    if status.channel is not None:
+        fields.append(Field("Channel", status.channel, inline=True))
+    fields.append(Field("Time", f"{status.daily_time} ({status.timezone})", inline=True))
+    fields.append(Field("Discussion thread", "yes" if status.discussion else "no", inline=True))
+    if status.next_post is not None:
+        fields.append(Field("Next post", status.next_post))
+    left = f"{status.facts_left} of {status.facts_total} (then a new shuffle)"
+    fields.append(Field("Facts left in the deck", left))
+    if status.problem:
+        fields.append(Field("⚠ Last problem", truncate(status.problem, 1024)))
+    off = "Off. A moderator can turn it on with `/daily set`."
+    return Card(
+        title="Daily fact",
+        description="On." if status.enabled else off,
+        fields=tuple(fields),
+        colour=DAILY_COLOUR,
+    )
 
 
 def pick_prompt(

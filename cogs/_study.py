@@ -15,7 +15,6 @@ from bot.lookup import UnknownSection
 from bot.schedule import ScheduleError, load_timezone, local_today
 from bot.text import clean
 from cogs._ui import autocomplete_choices
-from cogs.errors import permission_label
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -26,17 +25,6 @@ log = logging.getLogger(__name__)
 
 SECTIONS = frozenset({"section"})
 INPUT_MAX = 200
-
-
-def missing_to_post(channel: Any, guild: Any) -> list[str]:
-    """What the bot lacks to post embeds in `channel` itself (not as interaction replies,
-    which Discord always allows). Only server channels have permissions to lack."""
-    if guild is None or not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
-        return []
-    permissions = channel.permissions_for(guild.me)
-    send = "send_messages_in_threads" if isinstance(channel, discord.Thread) else "send_messages"
-    wanted = ("view_channel", send, "embed_links")
-    return [permission_label(name) for name in wanted if not getattr(permissions, name)]
 
 
 class SectionNotFound(commands.BadArgument):

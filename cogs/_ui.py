@@ -8,15 +8,17 @@ pattern, with no view state held in memory.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import discord
 from discord.ext import commands
 
 from bot.answers import Answer, Card, Librarian, Link
 from bot.client import RESTARTING
+from bot.content import ID_MAX, ID_PATTERN
 from bot.text import clean
 from cogs.errors import report, send_ephemeral
 
@@ -28,11 +30,15 @@ CHOICES_MAX = 25  # Discord's limit for the number of choices
 SLOW_AUTOCOMPLETE_MS = 250.0
 MAX_SUGGESTIONS = 5
 MAX_RELATED = 10  # two rows of five
-ENTRY_ID_MAX = 64  # the content model's limit; keeps every custom_id within Discord's 100
+ENTRY_ID_MAX = ID_MAX  # the content model's limit; keeps every custom_id within Discord's 100
 SEARCH_REF_MAX = 64  # a search query this long still fits a page button's custom_id
-_ENTRY_ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 
 NOT_YOURS = "Only the person who asked can turn these pages. Ask the bot yourself to get your own."
+EXPIRED = "This button has expired. Run the command again to get a fresh one."
+OPEN_TEMPLATE = rf"pb:open:(?P<mode>[sn]):(?P<owner>\d{{1,20}}):(?P<entry>{ID_PATTERN})"
+PAGE_TEMPLATE = r"pb:page:(?P<owner>\d{1,20}):(?P<page>\d{1,2}):(?P<kind>[est]):(?P<ref>.{1,66})"
+MENU_TEMPLATE = r"pb:menu:(?P<owner>\d{1,20})"
+LIST_TEMPLATE = r"pb:list:(?P<owner>\d{1,20}):(?P<what>terms|sections)"
 
 
 # -- autocomplete -----------------------------------------------------------------------------
@@ -132,13 +138,15 @@ def _librarian(interaction: discord.Interaction) -> Librarian:
 
 class OpenEntryButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=rf"pb:open:(?P<mode>[sn]):(?P<owner>\d{{1,20}}):(?P<entry>{_ENTRY_ID})",
+    template=OPEN_TEMPLATE,
 ):
     """Opens an entry: a "did you mean" choice, a related term or a search hit.
 
     Only the asker can swap their own message to a "did you mean" choice; every other click
     opens the entry in a private message, so nobody changes an answer someone else asked for.
     """
+
+    PATTERN: ClassVar[re.Pattern[str]] = re.compile(OPEN_TEMPLATE)
 
     def __init__(
         self,
@@ -189,9 +197,11 @@ class OpenEntryButton(
 
 class PageButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"pb:page:(?P<owner>\d{1,20}):(?P<page>\d{1,2}):(?P<kind>[est]):(?P<ref>.{1,66})",
+    template=PAGE_TEMPLATE,
 ):
     """Previous or Next on a long answer. Only the asker can turn the pages."""
+
+    PATTERN: ClassVar[re.Pattern[str]] = re.compile(PAGE_TEMPLATE)
 
     def __init__(
         self,
@@ -248,11 +258,10 @@ class PageButton(
         log_interaction(interaction, "page", self.ref, answer, started)
 
 
-class EntryMenu(
-    discord.ui.DynamicItem[discord.ui.Select],
-    template=r"pb:menu:(?P<owner>\d{1,20})",
-):
+class EntryMenu(discord.ui.DynamicItem[discord.ui.Select], template=MENU_TEMPLATE):
     """A browse list's menu: whoever picks an entry gets it in a private message."""
+
+    PATTERN: ClassVar[re.Pattern[str]] = re.compile(MENU_TEMPLATE)
 
     def __init__(self, owner_id: int, links: tuple[Link, ...] = (), placeholder: str = "") -> None:
         options = [
@@ -293,11 +302,10 @@ class EntryMenu(
 BROWSE_LABELS = {"terms": "Browse the glossary", "sections": "List the sections"}
 
 
-class BrowseButton(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"pb:list:(?P<owner>\d{1,20}):(?P<what>terms|sections)",
-):
+class BrowseButton(discord.ui.DynamicItem[discord.ui.Button], template=LIST_TEMPLATE):
     """Under a lookup that found nothing: the glossary or the sections list, privately."""
+
+    PATTERN: ClassVar[re.Pattern[str]] = re.compile(LIST_TEMPLATE)
 
     def __init__(self, owner_id: int, what: str) -> None:
         super().__init__(
@@ -479,9 +487,38 @@ def _log(
     )
 
 
+# -- components nothing matches any more -------------------------------------------------------
+
+
+def is_known_component(client: discord.Client, custom_id: str) -> bool:
+    """Whether a loaded item handles `custom_id`. Every component peacebot sends is a
+    DynamicItem whose class declares its custom-id `PATTERN`; the bot keeps the loaded ones."""
+    patterns = getattr(client, "component_patterns", None)
+    if patterns is None or None in patterns.values():
+        return True  # an item without a PATTERN (or not a PeacebotBot): stay out of the way
+    if any(pattern.fullmatch(custom_id) for pattern in patterns.values()):
+        return True
+    return any(
+        getattr(item, "custom_id", None) == custom_id
+        for view in client.persistent_views
+        for item in view.walk_children()
+    )
+
+
+async def answer_unmatched_component(interaction: discord.Interaction) -> None:
+    """A click discord.py cannot route to any item gets a short private answer."""
+    if interaction.type is not discord.InteractionType.component:
+        return
+    custom_id = str((interaction.data or {}).get("custom_id", ""))
+    if not is_known_component(interaction.client, custom_id):
+        await send_ephemeral(interaction, EXPIRED)
+
+
 async def setup(bot: commands.Bot) -> None:
     bot.add_dynamic_items(*PERSISTENT_ITEMS)
+    bot.add_listener(answer_unmatched_component, "on_interaction")
 
 
 async def teardown(bot: commands.Bot) -> None:
     bot.remove_dynamic_items(*PERSISTENT_ITEMS)
+    bot.remove_listener(answer_unmatched_component, "on_interaction")

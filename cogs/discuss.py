@@ -21,6 +21,7 @@ from bot.study_cards import (
     prompt_card,
     thread_name,
 )
+from cogs._permissions import THREADS, missing_permissions
 from cogs._study import section_autocomplete, section_parameter, server_today
 from cogs._ui import answer_message, card_to_embed, log_context
 
@@ -41,8 +42,7 @@ def can_open_thread(channel: Any, guild: Any) -> bool:
     """Whether the bot may start a public thread from a message in `channel`."""
     if not isinstance(channel, discord.TextChannel) or guild is None:
         return False
-    permissions = channel.permissions_for(guild.me)
-    return permissions.create_public_threads and permissions.send_messages_in_threads
+    return not missing_permissions(channel, guild, THREADS)
 
 
 class Discuss(commands.Cog):

@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.storage import StorageError
+from bot.storage import StorageBusy, StorageError
 from bot.text import clean, neutralise
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,8 @@ def explain(error: BaseException) -> str | None:
         return "You can't use that command here."
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         return "That command has changed since your app loaded it; try again in a minute."
+    if isinstance(error, StorageBusy):
+        return "The database is busy right now. Nothing was changed; try again in a moment."
     if isinstance(error, StorageError):
         return "I couldn't save that: the database is busy or full. Nothing was changed; try again."
     return None
@@ -114,6 +116,12 @@ async def reply(target: Target, text: str) -> None:
 async def report(target: Target, error: BaseException, *, where: str = "") -> None:
     """Handle `error`: reply to the user, and log it with a traceback if it was unexpected."""
     original = unwrap(error)
+    if isinstance(original, discord.Forbidden) and _is_prefix(target):
+        # A prefix command where the bot may not write: no reply can get through either, and
+        # there is nothing to fix in our code, so no traceback on every attempt.
+        channel = target.channel.id if isinstance(target, commands.Context) else "?"
+        log.info("cannot answer %s in channel %s: %s", _describe(target), channel, original.text)
+        return
     text = explain(original)
     if text is None:
         log.error(
@@ -123,6 +131,10 @@ async def report(target: Target, error: BaseException, *, where: str = "") -> No
         )
         text = UNEXPECTED
     await reply(target, text)
+
+
+def _is_prefix(target: Target) -> bool:
+    return isinstance(target, commands.Context) and target.interaction is None
 
 
 def _describe(target: Target) -> str:

@@ -1,8 +1,10 @@
 """Quizzes in a channel with a button per choice, plus `/leaderboard` and `/progress`.
 
 The quiz itself is `bot.quiz.QuizSession`; this cog shows it (`ChannelPresenter`), turns button
-clicks into answers and saves them. Choice buttons are `DynamicItem`s with a fixed custom-id
-pattern, so after a restart an old button still reaches this cog and is told the quiz ended.
+clicks into answers and saves them. An answer's save starts before the player's reply, the
+session holds the scoreboard until its saves are done, and a save that fails is told to the
+player. Choice buttons are `DynamicItem`s with a fixed custom-id pattern, so after a restart an
+old button still reaches this cog and is told the quiz ended.
 """
 
 from __future__ import annotations
@@ -10,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import defaultdict
-from collections.abc import Awaitable, Callable
+import re
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import discord
 from discord import app_commands
@@ -22,7 +23,6 @@ from discord.ext import commands
 from bot.content import Section
 from bot.quiz import (
     DEFAULT_TIME_LIMIT,
-    AnswerResult,
     AnswerStatus,
     Clock,
     NoQuestions,
@@ -35,6 +35,7 @@ from bot.quiz import (
     pick_questions,
 )
 from bot.schedule import local_today
+from bot.storage import StorageBusy, StorageError
 from bot.streaks import streak
 from bot.study_cards import (
     LeaderboardLine,
@@ -45,7 +46,8 @@ from bot.study_cards import (
     reveal_card,
     scoreboard_card,
 )
-from cogs._study import missing_to_post, section_autocomplete, section_parameter, server_zone
+from cogs._permissions import missing_permissions
+from cogs._study import section_autocomplete, section_parameter, server_zone
 from cogs._ui import ReportingView, card_to_embed, guarded
 from cogs.errors import send_ephemeral
 
@@ -58,6 +60,11 @@ DEFAULT_QUESTIONS = 5
 SECTION = section_parameter("Only questions from this section")
 PAUSE_SECONDS = 4.0  # between a reveal and the next question, time to read the explanation
 ENDED = "This quiz has ended. Start a new one with `/quiz start`."
+NOT_SAVED = (
+    "Your answer could not be saved (the database is busy), so it will not count towards "
+    "/leaderboard. It still counts in this quiz."
+)
+SAVE_ATTEMPTS = 2  # a busy database gets a second chance before the answer is given up
 CLICK_REPLIES = {
     AnswerStatus.ALREADY_ANSWERED: "You already answered this question.",
     AnswerStatus.CLOSED: "This question is closed.",
@@ -65,11 +72,13 @@ CLICK_REPLIES = {
 }
 
 
-class QuizChoiceButton(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"pb:quiz:(?P<token>[0-9a-f]{8}):(?P<question>\d{1,2}):(?P<choice>\d)",
-):
+QUIZ_TEMPLATE = r"pb:quiz:(?P<token>[0-9a-f]{8}):(?P<question>\d{1,2}):(?P<choice>\d)"
+
+
+class QuizChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=QUIZ_TEMPLATE):
     """One choice of one question of one quiz run; the custom id says which."""
+
+    PATTERN: ClassVar[re.Pattern[str]] = re.compile(QUIZ_TEMPLATE)
 
     def __init__(
         self,
@@ -130,15 +139,9 @@ def choice_view(
 class ChannelPresenter:
     """Shows a quiz in a channel: each question as a message, its reveal as an edit of it."""
 
-    def __init__(
-        self,
-        channel: discord.abc.Messageable,
-        section_titles: dict[str, str],
-        settle: Callable[[str], Awaitable[None]],
-    ) -> None:
+    def __init__(self, channel: discord.abc.Messageable, section_titles: dict[str, str]) -> None:
         self.channel = channel
         self.section_titles = section_titles
-        self.settle = settle  # waits until this quiz's answers are saved
         self.messages: dict[int, discord.Message] = {}
         self.announced = asyncio.Event()  # the first question follows the announcement
 
@@ -165,8 +168,6 @@ class ChannelPresenter:
         await self.channel.send(embed=embed)
 
     async def show_scoreboard(self, session: QuizSession, scoreboard: Scoreboard) -> None:
-        # Saved before shown, so a /leaderboard right after the quiz already counts it.
-        await self.settle(session.token)
         await self.channel.send(embed=card_to_embed(scoreboard_card(scoreboard)))
 
 
@@ -181,16 +182,21 @@ class Quiz(commands.Cog):
         self.pause = PAUSE_SECONDS
         self.clock: Clock | None = None
         self.rng = random.Random()
-        self._saves: defaultdict[str, set[asyncio.Task[None]]] = defaultdict(set)
+        self.lost_answers = 0  # answers that could not be saved since start
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(QuizChoiceButton)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(QuizChoiceButton)
-        self.registry.cancel_all()
-        for token in list(self._saves):
-            await self.settle_saves(token)
+        for session in self.registry.cancel_all():
+            await session.settle_saves()
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot left a server: its quizzes end with it."""
+        for session in self.registry.cancel_guild(guild.id):
+            await session.settle_saves()
 
     # -- /quiz --------------------------------------------------------------------------------
 
@@ -199,6 +205,7 @@ class Quiz(commands.Cog):
         fallback="start",
         description="Start a quiz in this channel",
         invoke_without_command=True,
+        case_insensitive=True,
     )
     @app_commands.describe(
         questions="How many questions (1-20, default 5)",
@@ -209,11 +216,11 @@ class Quiz(commands.Cog):
     async def quiz(
         self,
         ctx: commands.Context[Any],
-        questions: app_commands.Range[int, 1, 20] | None = None,
+        questions: commands.Range[int, 1, 20] | None = None,
         *,
         section: Section | None = SECTION,
     ) -> None:
-        missing = missing_to_post(ctx.channel, ctx.guild)
+        missing = missing_permissions(ctx.channel, ctx.guild)
         if missing:
             await ctx.send(
                 f"I can't run a quiz here: I need {', '.join(missing)} in this channel.",
@@ -231,7 +238,7 @@ class Quiz(commands.Cog):
             await ctx.send("There are no quiz questions for that section yet.", ephemeral=True)
             return
         titles = {s.id: s.title for s in library.sections.values()}
-        presenter = ChannelPresenter(ctx.channel, titles, self.settle_saves)
+        presenter = ChannelPresenter(ctx.channel, titles)
         session = QuizSession(
             picked,
             channel_id=ctx.channel.id,
@@ -294,44 +301,58 @@ class Quiz(commands.Cog):
             await send_ephemeral(interaction, CLICK_REPLIES[result.status])
             return
         assert result.question is not None
+        save = asyncio.create_task(
+            self.save_answer(interaction, result.question, bool(result.correct))
+        )
+        session.track_save(save)  # started now, before the reply; the scoreboard waits for it
         label = choice_label(choice, result.question.choices[choice])
         await send_ephemeral(
             interaction, f"Your answer: **{label}**. The right one is shown when time is up."
         )
-        saves = self._saves[token]
-        task = asyncio.create_task(self.save_answer(interaction, result))
-        saves.add(task)
-        task.add_done_callback(saves.discard)
-        await task
+        if not await save:
+            await send_ephemeral(interaction, NOT_SAVED)
 
-    async def settle_saves(self, token: str) -> None:
-        """Wait for the answers of quiz run `token` still being written, and forget it."""
-        pending = self._saves.pop(token, set())
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
-
-    async def save_answer(self, interaction: discord.Interaction, result: AnswerResult) -> None:
-        """Keep the answer for leaderboards and streaks; a database problem never spoils the
-        quiz, so it is logged and the quiz goes on."""
+    async def save_answer(
+        self, interaction: discord.Interaction, question: Question, correct: bool
+    ) -> bool:
+        """Keep the answer for leaderboards and streaks; False when it could not be kept. A
+        busy database gets a second try; a failure never spoils the quiz."""
         guild_id = interaction.guild_id
-        question = result.question
-        if guild_id is None or question is None:
-            return
+        if guild_id is None:
+            return True  # nothing to keep outside a server
         user = interaction.user
-        try:
-            zone = await server_zone(self.bot, guild_id)
-            today = local_today(datetime.now(UTC), zone)
-            await self.bot.storage.record_answer(
-                guild_id,
-                user.id,
-                user.display_name,
-                question.id,
-                question.section,
-                bool(result.correct),
-                today,
-            )
-        except Exception:
-            log.exception("could not save a quiz answer in server %s", guild_id)
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                zone = await server_zone(self.bot, guild_id)
+                today = local_today(datetime.now(UTC), zone)
+                await self.bot.storage.record_answer(
+                    guild_id,
+                    user.id,
+                    user.display_name,
+                    question.id,
+                    question.section,
+                    correct,
+                    today,
+                )
+                return True
+            except StorageBusy as exc:
+                if attempt < SAVE_ATTEMPTS:
+                    continue
+                failure: BaseException = exc
+            except StorageError as exc:
+                failure = exc
+            except Exception as exc:
+                log.exception("could not save a quiz answer in server %s", guild_id)
+                failure = exc
+            break
+        self.lost_answers += 1
+        log.warning(
+            "could not save a quiz answer in server %s (%d lost since start): %s",
+            guild_id,
+            self.lost_answers,
+            failure,
+        )
+        return False
 
     # -- /leaderboard and /progress -----------------------------------------------------------
 
@@ -350,6 +371,7 @@ class Quiz(commands.Cog):
         section: Section | None = SECTION,
     ) -> None:
         assert ctx.guild is not None
+        await ctx.defer()  # storage is read before anything is shown
         chosen = section
         zone = await server_zone(self.bot, ctx.guild.id)
         today = local_today(datetime.now(UTC), zone)
@@ -373,6 +395,7 @@ class Quiz(commands.Cog):
     @commands.guild_only()
     async def progress(self, ctx: commands.Context[Any]) -> None:
         assert ctx.guild is not None
+        await ctx.defer(ephemeral=True)  # storage is read before anything is shown
         storage = self.bot.storage
         scores = await storage.progress(ctx.guild.id, ctx.author.id)
         dates = await storage.activity_dates(ctx.guild.id, ctx.author.id)

@@ -15,13 +15,15 @@ from discord.ext import commands
 
 from bot.client import PeacebotBot
 from bot.content import Library
+from bot.daily import DailyPostProblem
 from bot.storage import GuildSettings
+from cogs._permissions import POST, THREADS, missing_permissions
 from cogs._study import SectionArgument, SectionNotFound, resolve_section
-from cogs.daily import Daily, DailyPostProblem, missing_permissions
+from cogs.daily import Daily
 from cogs.discuss import NO_THREADS, Discuss
 from cogs.quiz import ENDED, Quiz
 from tests._cog_fakes import GUILD_ID, FakeContext, FakeInteraction, close_bot, make_bot
-from tests.study_clock import FakeClock
+from tests.study_clock import FakeClock, FakeWallClock
 
 POSTING = discord.Permissions(view_channel=True, send_messages=True, embed_links=True)
 MANAGE = discord.Permissions(manage_guild=True)
@@ -56,15 +58,18 @@ def in_guild(ctx: FakeContext) -> FakeContext:
 
 
 def test_missing_permissions_names_them_as_discord_does() -> None:
-    assert missing_permissions(POSTING, discussion=False) == []
-    assert missing_permissions(POSTING, discussion=True) == [
+    guild = SimpleNamespace(me=SimpleNamespace(id=1))
+    channel = text_channel(POSTING)
+    assert missing_permissions(channel, guild) == []
+    assert missing_permissions(channel, guild, POST + THREADS) == [
         "Create Public Threads",
         "Send Messages In Threads",
     ]
-    assert missing_permissions(discord.Permissions(view_channel=True), False) == [
+    assert missing_permissions(text_channel(discord.Permissions(view_channel=True)), guild) == [
         "Send Messages",
         "Embed Links",
     ]
+    assert missing_permissions(channel, None) == []  # a direct message: nothing to lack
 
 
 async def test_daily_set_refuses_a_channel_it_cannot_post_in(bot: PeacebotBot) -> None:
@@ -80,7 +85,7 @@ async def test_daily_set_refuses_a_channel_it_cannot_post_in(bot: PeacebotBot) -
 
 async def test_daily_set_saves_and_answers_with_the_next_post(bot: PeacebotBot) -> None:
     daily = await add(bot, Daily(bot))
-    daily.clock = lambda: datetime(2024, 1, 15, 0, 0, tzinfo=UTC)  # 05:30 in Kolkata
+    daily.scheduler.clock = FakeWallClock(datetime(2024, 1, 15, 0, 0, tzinfo=UTC))  # 05:30 IST
     ctx = in_guild(FakeContext(bot, permissions=MANAGE))
     await daily.daily_set.callback(daily, ctx, text_channel(POSTING), "7:30", "Asia/Kolkata", False)
     settings = await bot.storage.get_settings(GUILD_ID)
@@ -97,7 +102,7 @@ async def test_daily_set_saves_and_answers_with_the_next_post(bot: PeacebotBot) 
     )
     assert reply.kwargs.get("ephemeral") is True
     # Set after today's time has passed: today's fact is posted straight away.
-    daily.clock = lambda: datetime(2024, 1, 15, 3, 0, tzinfo=UTC)  # 08:30 in Kolkata
+    daily.scheduler.clock = FakeWallClock(datetime(2024, 1, 15, 3, 0, tzinfo=UTC))  # 08:30 IST
     later = in_guild(FakeContext(bot, permissions=MANAGE))
     await daily.daily_set.callback(
         daily, later, text_channel(POSTING), "7:30", "Asia/Kolkata", False
@@ -115,15 +120,10 @@ async def test_daily_set_rejects_bad_time_or_zone(bot: PeacebotBot, time: str, z
 
 async def test_daily_status_shows_the_last_problem(bot: PeacebotBot) -> None:
     daily = await add(bot, Daily(bot))
-    await bot.storage.save_settings(
-        GuildSettings(
-            guild_id=GUILD_ID,
-            daily_channel_id=4040,
-            daily_enabled=True,
-            daily_problem="The daily channel no longer exists.",
-        )
-    )
-    daily.clock = lambda: datetime(2024, 1, 15, 3, 0, tzinfo=UTC)  # before the 09:00 default
+    # Any wall-clock time would do; this one is before the 09:00 post, so it is still to come.
+    daily.scheduler.clock = FakeWallClock(datetime(2024, 1, 15, 6, 0, tzinfo=UTC))
+    await daily.scheduler.configure(GUILD_ID, 4040, "09:00", "UTC", False)
+    await bot.storage.set_daily_problem(GUILD_ID, "The daily channel no longer exists.")
     ctx = in_guild(FakeContext(bot))
     await daily.daily_status.callback(daily, ctx)
     embed = ctx.sent[0].embed
@@ -132,7 +132,11 @@ async def test_daily_status_shows_the_last_problem(bot: PeacebotBot) -> None:
     assert fields["⚠ Last problem"] == "The daily channel no longer exists."
     assert fields["Channel"] == "<#4040>"
     assert fields["Facts left in the deck"].startswith(f"{len(bot.library.facts)} of")
-    assert "server time" in fields["Next post"] and "<t:" in fields["Next post"]
+    stamp = int(datetime(2024, 1, 15, 9, 0, tzinfo=UTC).timestamp())
+    assert fields["Next post"] == (
+        f"Mon 15 Jan 2024, 09:00 UTC server time\n<t:{stamp}:F> (<t:{stamp}:R>) your time"
+    )
+    assert ctx.deferred  # answered at once, before storage was read
 
 
 async def test_a_deleted_channel_is_a_daily_problem(

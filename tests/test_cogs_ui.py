@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 
 import discord
@@ -183,6 +184,7 @@ async def test_buttons_rebuild_from_their_custom_id() -> None:
 class _Registry:
     def __init__(self) -> None:
         self.items: set[type] = set()
+        self.listeners: set[tuple[object, str]] = set()
 
     def add_dynamic_items(self, *items: type) -> None:
         self.items.update(items)
@@ -190,13 +192,20 @@ class _Registry:
     def remove_dynamic_items(self, *items: type) -> None:
         self.items.difference_update(items)
 
+    def add_listener(self, function: object, name: str) -> None:
+        self.listeners.add((function, name))
+
+    def remove_listener(self, function: object, name: str) -> None:
+        self.listeners.discard((function, name))
+
 
 async def test_the_extension_registers_the_persistent_buttons() -> None:
     registry = _Registry()
     await ui.setup(registry)  # type: ignore[arg-type]
     assert registry.items == {OpenEntryButton, PageButton, ui.EntryMenu, ui.BrowseButton}
+    assert registry.listeners == {(ui.answer_unmatched_component, "on_interaction")}
     await ui.teardown(registry)  # type: ignore[arg-type]
-    assert not registry.items
+    assert not registry.items and not registry.listeners
     assert EXTENSIONS[0] == "cogs._ui"  # loaded before the cogs that send buttons
 
 
@@ -319,3 +328,23 @@ async def test_glossary_pages_turn_from_their_listing(bot: PeacebotBot, library:
     )
     (menu,) = [c for c in edit.view.children if isinstance(c, ui.EntryMenu)]  # type: ignore[union-attr]
     assert [o.value for o in menu.item.options] == [link.entry_id for link in answer.menus[1]]
+
+
+def test_every_component_class_declares_its_custom_id_pattern() -> None:
+    """Clicks that match no pattern are told the button expired, so a class without one would
+    get two answers to each click: its own and that one."""
+    import cogs.quiz
+
+    classes = [
+        member
+        for module in (ui, cogs.quiz)
+        for member in vars(module).values()
+        if isinstance(member, type)
+        and issubclass(member, discord.ui.DynamicItem)
+        and member.__module__ == module.__name__
+    ]
+    assert len(classes) >= 5
+    missing = [
+        c.__name__ for c in classes if not isinstance(getattr(c, "PATTERN", None), re.Pattern)
+    ]
+    assert missing == []

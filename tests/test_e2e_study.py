@@ -15,7 +15,7 @@ from bot.study_cards import THREAD_PREFIX
 from cogs.discuss import THREAD_GUIDE
 from tests.fake_discord import BotHarness, MessageRecord, MessageView
 from tests.fake_discord.fixtures import StartPeacebot
-from tests.study_clock import FakeClock
+from tests.study_clock import FakeClock, ShiftedClock
 
 pytestmark = pytest.mark.e2e
 
@@ -71,8 +71,7 @@ async def test_daily_post_for_the_current_minute_arrives_in_the_right_channel(
     assert opened.ephemeral and opened.embed["title"] == section.title
 
     storage = harness.bot.storage
-    deck = await storage.get_deck(harness.world.guild_id)
-    assert deck is not None and deck.last_posted_on == local_now.date()
+    assert await storage.last_daily_claim(harness.world.guild_id) == local_now.date()
 
     status = await harness.slash("daily status", user="alice")
     text = status.text()
@@ -99,7 +98,7 @@ async def test_scheduler_wakes_at_the_due_minute_and_opens_a_discussion(
     target = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
     # The bot's clock reads 08:59:59.7 now, so the 09:00 post is due in 0.3 s of real time.
     shift = target - timedelta(seconds=0.3) - real
-    daily.clock = lambda: datetime.now(UTC) + shift
+    daily.scheduler.clock = ShiftedClock(shift)
 
     reply = await harness.slash(
         "daily set",
@@ -113,8 +112,7 @@ async def test_scheduler_wakes_at_the_due_minute_and_opens_a_discussion(
     assert prompt.embed["title"] == "Discussion"
     thread = harness.world.channel(post.id)
     assert thread is not None and thread.name.startswith(THREAD_PREFIX)
-    deck = await harness.bot.storage.get_deck(harness.world.guild_id)
-    assert deck is not None and deck.last_posted_on == date(2024, 6, 3)
+    assert await harness.bot.storage.last_daily_claim(harness.world.guild_id) == date(2024, 6, 3)
 
 
 async def test_daily_set_is_refused_without_manage_server(start_peacebot: StartPeacebot) -> None:

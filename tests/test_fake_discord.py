@@ -6,6 +6,7 @@ about peacebot, not about the fake.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -104,6 +105,17 @@ class Picker(discord.ui.View):
 @app_commands.command(description="A select menu")
 async def choose(interaction: discord.Interaction) -> None:
     await interaction.response.send_message("pick", view=Picker())
+
+
+HOLD = {"released": None}  # set per test: the event /held waits on before it answers
+
+
+@app_commands.command(description="Answer only once the test says so")
+async def held(interaction: discord.Interaction) -> None:
+    released = HOLD["released"]
+    assert isinstance(released, asyncio.Event)
+    await released.wait()
+    await interaction.response.send_message("finally")
 
 
 EXTRAS = (counter, slow, private, discuss, echo, settings, choose)
@@ -349,3 +361,66 @@ async def test_a_missing_answer_fails_with_an_explanation(fake_discord: FakeDisc
         harness.bot.tree.remove_command("ping")  # still synced, no longer handled
         with pytest.raises(NoResponse, match="no answer to /ping"):
             await harness.slash("ping")
+
+
+# -- Discord's deadline and rate limits ---------------------------------------------------------
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_first_response_after_three_seconds_is_refused() -> None:
+    clock = ManualClock()
+    async with FakeDiscord(clock=clock) as fake:
+        client = MinimalBot()
+        client.tree.add_command(held)
+        errors: list[BaseException] = []
+        failed = asyncio.Event()
+
+        async def on_error(interaction: discord.Interaction, error: Exception) -> None:
+            errors.append(error)
+            failed.set()
+
+        client.tree.on_error = on_error  # type: ignore[method-assign]
+        HOLD["released"] = released = asyncio.Event()
+        async with running_bot(fake, client) as harness:
+            on_time = await harness.slash("ping")  # answered within the deadline: accepted
+            assert on_time.content == PONG
+            interaction = await harness.dispatch_slash("held")
+            clock.now += 3.01  # the bot is slow: more than 3 s pass before it answers
+            released.set()
+            await asyncio.wait_for(failed.wait(), fake.timeout)
+        (error,) = errors
+        original = getattr(error, "original", error)
+        assert isinstance(original, discord.NotFound) and original.code == 10062
+        assert fake.late_callbacks == [interaction] and interaction.callback is None
+        assert fake.rejected[-1].body == {"code": 10062, "message": "Unknown interaction"}
+
+
+async def test_rate_limited_calls_are_retried_after_retry_after(bot: BotHarness) -> None:
+    fake = bot.fake
+    fake.rate_limit("POST", r"/interactions/\d+/[^/]+/callback", retry_after=0.3)
+    answer = await bot.slash("ping")
+    assert answer.content == PONG
+    (hit,) = fake.rate_limited
+    assert answer.received_at - hit.at >= 0.3  # discord.py waited as told, then retried
+    fake.rate_limit("POST", r"/channels/\d+/messages", retry_after=0.2, times=2)
+    sent = await bot.send_message("!ping")
+    reply = await bot.wait_for_message(after=sent)
+    assert reply.content == PONG and len(fake.rate_limited) == 3
+    assert reply.received_at - fake.rate_limited[-1].at >= 0.2
+
+
+async def test_a_global_rate_limit_holds_every_request(bot: BotHarness) -> None:
+    fake = bot.fake
+    fake.rate_limit("POST", r"/channels/\d+/messages", retry_after=0.3, is_global=True)
+    sent = await bot.send_message("!ping")
+    reply = await bot.wait_for_message(after=sent)
+    (hit,) = fake.rate_limited
+    assert hit.is_global and reply.received_at - hit.at >= 0.3
+    assert reply.content == PONG

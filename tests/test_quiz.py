@@ -339,3 +339,36 @@ async def test_pause_between_questions_and_stop_during_it(
     session.request_stop(ANN)  # during the pause: no third question
     board = await recorder.next("scoreboard")
     assert (board.asked, board.stopped_by) == (2, ANN)
+
+
+async def test_the_scoreboard_waits_for_every_answer_being_saved(
+    recorder: Recorder, clock: FakeClock
+) -> None:
+    session = new_session(recorder, clock, count=1)
+    session.start()
+    await recorder.next("question")
+    saved = asyncio.Event()
+    assert session.answer(ANN, "Ann", 0, 1).status is AnswerStatus.ACCEPTED
+    session.track_save(saved.wait())  # the save is still being written...
+    await clock.advance_when_sleeping(30)
+    await recorder.next("reveal")
+    # The session went straight on after the reveal (its presenter never suspends): had it not
+    # waited for the save, the scoreboard would be queued by now.
+    assert recorder.events.empty()
+    saved.set()
+    board = await recorder.next("scoreboard")
+    assert [line.display_name for line in board.lines] == ["Ann"]
+
+
+async def test_a_server_leaving_cancels_only_its_quizzes(
+    recorder: Recorder, clock: FakeClock
+) -> None:
+    registry = QuizRegistry()
+    here = new_session(recorder, clock, guild_id=1, channel_id=1)
+    there = new_session(Recorder(), clock, guild_id=2, channel_id=2)
+    registry.start(here)
+    registry.start(there)
+    assert registry.cancel_guild(1) == [here]
+    await here.wait()
+    assert registry.get(1) is None and registry.get(2) is there
+    registry.cancel_all()

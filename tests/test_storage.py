@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.deck import Deck
 from bot.storage import (
+    ClaimResult,
     Count,
-    DeckState,
+    DailyClaim,
     GuildSettings,
     ScoreRow,
     SectionScore,
@@ -38,20 +40,33 @@ def rows(path: Path | str, sql: str, params: tuple = ()) -> list[tuple]:
 # -- opening --------------------------------------------------------------------------------------
 
 
+async def pragma(conn, name: str):
+    async with conn.execute(f"PRAGMA {name}") as cursor:
+        return (await cursor.fetchone())[0]
+
+
 async def test_open_sets_wal_busy_timeout_and_foreign_keys(storage: Storage) -> None:
-    conn = storage._conn
-    for pragma, expected in (("journal_mode", "wal"), ("foreign_keys", 1), ("busy_timeout", 5000)):
-        async with conn.execute(f"PRAGMA {pragma}") as cursor:
-            assert (await cursor.fetchone())[0] == expected, pragma
+    engine = storage._engine
+    for conn in (engine._writer, *engine._all_readers):
+        assert await pragma(conn, "journal_mode") == "wal"
+        assert await pragma(conn, "foreign_keys") == 1
+        assert await pragma(conn, "busy_timeout") == 5000
+    # Readers refuse writes, so nothing but the writer ever takes the write lock.
+    assert len(engine._all_readers) >= 2
+    assert [await pragma(c, "query_only") for c in engine._all_readers] == [1] * len(
+        engine._all_readers
+    )
+    assert await pragma(engine._writer, "query_only") == 0
 
 
 async def test_memory_database_works_end_to_end() -> None:
     async with opened(":memory:") as store:
         store.log(record())
         assert await store.flush()
-        await store.save_settings(GuildSettings(GUILD, daily_enabled=True))
+        await enable(store, GUILD, next_at=MONDAY_9)
         assert (await store.stats()).total == 1
-        assert [s.guild_id for s in await store.daily_guilds()] == [GUILD]
+        due = await store.due_daily_posts(MONDAY_9)
+        assert [d.settings.guild_id for d in due] == [GUILD]
 
 
 async def test_unopenable_path_is_a_storage_error(tmp_path: Path) -> None:
@@ -77,85 +92,176 @@ async def test_methods_after_close_raise_storage_error(tmp_path: Path) -> None:
 
 # -- settings -------------------------------------------------------------------------------------
 
+MONDAY = date(2024, 5, 6)
+MONDAY_9 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
+
+
+async def enable(
+    store: Storage, guild: int = GUILD, *, channel: int = 555, next_at: datetime | None = None
+) -> None:
+    await store.enable_daily(
+        guild,
+        channel_id=channel,
+        daily_time="09:00",
+        timezone="Europe/Oslo",
+        discussion=True,
+        next_at=next_at,
+    )
+
 
 async def test_settings_default_when_nothing_saved(storage: Storage) -> None:
     assert await storage.get_settings(GUILD) == GuildSettings(guild_id=GUILD)
 
 
-async def test_settings_round_trip_and_update(storage: Storage) -> None:
-    settings = GuildSettings(
+async def test_enable_disable_and_problem_change_only_their_columns(storage: Storage) -> None:
+    await storage.set_daily_problem(GUILD, "missing permission: Send Messages")
+    await enable(storage, next_at=MONDAY_9)
+    assert await storage.get_settings(GUILD) == GuildSettings(
         guild_id=GUILD,
         daily_channel_id=555,
-        daily_time="18:30",
+        daily_time="09:00",
         timezone="Europe/Oslo",
         daily_enabled=True,
         daily_discussion=True,
-        prefix="?",
-        daily_problem="missing permission: Send Messages",
+        daily_problem=None,  # turning posts on clears the problem
+        daily_next_at=MONDAY_9,
     )
-    await storage.save_settings(settings)
-    assert await storage.get_settings(GUILD) == settings
-    changed = GuildSettings(guild_id=GUILD, daily_channel_id=556, prefix=None)
-    await storage.save_settings(changed)
-    assert await storage.get_settings(GUILD) == changed
+    await storage.set_daily_problem(GUILD, "The channel is gone.")
+    problem = await storage.get_settings(GUILD)
+    assert problem.daily_enabled and problem.daily_channel_id == 555  # untouched
+    assert problem.daily_problem == "The channel is gone."
+    await storage.disable_daily(GUILD)
+    off = await storage.get_settings(GUILD)
+    assert (off.daily_enabled, off.daily_problem, off.daily_next_at) == (False, None, None)
+    assert off.daily_channel_id == 555 and off.timezone == "Europe/Oslo"  # kept for next time
+    await storage.set_daily_problem(GUILD, "late failure report")
+    assert not (await storage.get_settings(GUILD)).daily_enabled  # a problem never turns it on
+    await storage.reschedule_daily({GUILD: MONDAY_9})  # nor does the scheduler
+    assert (await storage.get_settings(GUILD)).daily_next_at is None
 
 
-async def test_daily_guilds_lists_only_enabled_servers(storage: Storage) -> None:
-    await storage.save_settings(GuildSettings(1, daily_channel_id=10, daily_enabled=True))
-    await storage.save_settings(GuildSettings(2, daily_channel_id=20, daily_enabled=False))
-    await storage.save_settings(GuildSettings(3, daily_channel_id=30, daily_enabled=True))
-    assert [s.guild_id for s in await storage.daily_guilds()] == [1, 3]
+async def test_the_queue_reads_only_due_servers_earliest_first(storage: Storage) -> None:
+    for guild, hour in ((1, 9), (2, 7), (3, 12)):
+        await enable(storage, guild, next_at=MONDAY_9.replace(hour=hour))
+    await enable(storage, 4, next_at=MONDAY_9)
+    await storage.disable_daily(4)
+    due = await storage.due_daily_posts(MONDAY_9)
+    assert [d.settings.guild_id for d in due] == [2, 1]
+    assert [d.settings.guild_id for d in await storage.due_daily_posts(MONDAY_9, limit=1)] == [2]
+    assert await storage.next_daily_due() == MONDAY_9.replace(hour=7)
+    await storage.reschedule_daily({2: None})
+    assert await storage.next_daily_due() == MONDAY_9
 
 
-# -- the fact deck --------------------------------------------------------------------------------
+# -- claims and the fact deck ---------------------------------------------------------------------
+
+F1 = Deck(("f1", "f2", "f3"), 1, "f1")
+F2 = Deck(("f1", "f2", "f3"), 2, "f2")
+F3 = Deck(("f1", "f2", "f3"), 3, "f3")
 
 
-def deck(position: int, last: str | None = None) -> DeckState:
-    return DeckState(GUILD, ("f1", "f2", "f3"), position, None, last)
+def claim(day: date, before: Deck | None, after: Deck, channel: int = 555) -> DailyClaim:
+    return DailyClaim(
+        guild_id=GUILD,
+        local_date=day,
+        channel_id=channel,
+        fact_id=after.last_fact_id or "",
+        before=before,
+        after=after,
+        next_on=day + timedelta(days=1),
+        next_at=MONDAY_9 + (day + timedelta(days=1) - MONDAY),
+    )
 
 
-async def test_deck_is_none_until_saved_then_round_trips(storage: Storage) -> None:
+async def test_deck_is_none_until_saved_then_compare_and_set(storage: Storage) -> None:
     assert await storage.get_deck(GUILD) is None
-    await storage.save_deck(deck(1, "f1"))
-    assert await storage.get_deck(GUILD) == deck(1, "f1")
+    assert await storage.save_deck(GUILD, None, F1)
+    assert not await storage.save_deck(GUILD, None, F2)  # someone saved one first
+    assert await storage.get_deck(GUILD) == F1
+    assert await storage.save_deck(GUILD, F1, F2)
+    assert not await storage.save_deck(GUILD, F1, F3)  # stale: the deck moved on
+    assert await storage.get_deck(GUILD) == F2
 
 
-async def test_claim_daily_post_only_once_per_date(storage: Storage) -> None:
-    monday, tuesday = date(2024, 5, 6), date(2024, 5, 7)
-    assert await storage.claim_daily_post(GUILD, monday, deck(1, "f1"))
-    assert not await storage.claim_daily_post(GUILD, monday, deck(2, "f2"))
-    saved = await storage.get_deck(GUILD)
-    assert saved == DeckState(GUILD, ("f1", "f2", "f3"), 1, monday, "f1")  # loser wrote nothing
-    assert await storage.claim_daily_post(GUILD, tuesday, deck(2, "f2"))
-    # A date that moved backwards (time-zone change) counts as already posted.
-    assert not await storage.claim_daily_post(GUILD, monday, deck(3, "f3"))
-    assert (await storage.get_deck(GUILD)).last_posted_on == tuesday
+async def test_claim_once_per_date_and_never_backwards(storage: Storage) -> None:
+    await enable(storage, next_at=MONDAY_9)
+    tuesday = MONDAY + timedelta(days=1)
+    assert await storage.claim_daily_posts([claim(MONDAY, None, F1)], MONDAY_9) == [
+        ClaimResult.CLAIMED
+    ]
+    settings = await storage.get_settings(GUILD)
+    assert settings.daily_next_on == tuesday
+    assert settings.daily_next_at == MONDAY_9 + timedelta(days=1)
+    assert await storage.get_deck(GUILD) == F1
+    again = await storage.claim_daily_posts([claim(MONDAY, F1, F2)], MONDAY_9)
+    assert again == [ClaimResult.ALREADY_CLAIMED]
+    assert await storage.get_deck(GUILD) == F1  # the loser wrote nothing
+    assert await storage.claim_daily_posts([claim(tuesday, F1, F2)], MONDAY_9) == [
+        ClaimResult.CLAIMED
+    ]
+    # A date that moved backwards (a time-zone change) cannot be claimed.
+    sunday = MONDAY - timedelta(days=1)
+    assert await storage.claim_daily_posts([claim(sunday, F2, F3)], MONDAY_9) == [
+        ClaimResult.CHANGED
+    ]
+    assert await storage.last_daily_claim(GUILD) == tuesday
+    assert await storage.get_deck(GUILD) == F2
 
 
-async def test_save_deck_does_not_touch_last_posted_on(storage: Storage) -> None:
-    monday = date(2024, 5, 6)
-    assert await storage.claim_daily_post(GUILD, monday, deck(1, "f1"))
-    await storage.save_deck(deck(2, "f2"))  # a /daily now
-    assert await storage.get_deck(GUILD) == DeckState(GUILD, ("f1", "f2", "f3"), 2, monday, "f2")
-    assert not await storage.claim_daily_post(GUILD, monday, deck(3, "f3"))
+async def test_a_claim_loses_to_daily_off_a_new_channel_or_a_deck_change(
+    storage: Storage,
+) -> None:
+    await enable(storage, next_at=MONDAY_9)
+    await storage.disable_daily(GUILD)
+    assert await storage.claim_daily_posts([claim(MONDAY, None, F1)], MONDAY_9) == [
+        ClaimResult.CHANGED
+    ]
+    off = await storage.get_settings(GUILD)
+    assert (off.daily_enabled, off.daily_next_at) == (False, None)  # stays off
+    await enable(storage, channel=556, next_at=MONDAY_9)
+    assert await storage.claim_daily_posts([claim(MONDAY, None, F1)], MONDAY_9) == [
+        ClaimResult.CHANGED
+    ]
+    await storage.save_deck(GUILD, None, F1)  # a /daily now
+    assert await storage.claim_daily_posts([claim(MONDAY, None, F1, 556)], MONDAY_9) == [
+        ClaimResult.CHANGED
+    ]
+    assert await storage.last_daily_claim(GUILD) is None  # nothing was claimed
+    assert await storage.claim_daily_posts([claim(MONDAY, F1, F2, 556)], MONDAY_9) == [
+        ClaimResult.CLAIMED
+    ]
 
 
-async def test_save_deck_first_does_not_block_todays_post(storage: Storage) -> None:
-    await storage.save_deck(DeckState(GUILD, ("f1",), 1, date(2024, 5, 6), "f1"))
-    assert (await storage.get_deck(GUILD)).last_posted_on is None
-    assert await storage.claim_daily_post(GUILD, date(2024, 5, 6), deck(1, "f1"))
+async def test_a_send_problem_is_kept_on_the_settings_and_the_days_claim(
+    storage: Storage, tmp_path: Path
+) -> None:
+    await enable(storage, next_at=MONDAY_9)
+    await storage.claim_daily_posts([claim(MONDAY, None, F1)], MONDAY_9)
+    await storage.set_daily_problem(GUILD, "Discord refused the post.", local_date=MONDAY)
+    assert (await storage.get_settings(GUILD)).daily_problem == "Discord refused the post."
+    path = tmp_path / "peacebot.sqlite3"
+    assert rows(path, "SELECT local_date, fact_id, problem FROM daily_claims") == [
+        ("2024-05-06", "f1", "Discord refused the post.")
+    ]
 
 
-async def test_two_connections_racing_for_one_date_give_one_winner(tmp_path: Path) -> None:
+async def test_two_processes_racing_for_one_date_give_one_winner(tmp_path: Path) -> None:
     path = tmp_path / "race.sqlite3"
     first, second = await Storage.open(path), await Storage.open(path)
     try:
-        for day in range(1, 6):
-            when = date(2024, 6, day)
-            wins = await asyncio.gather(
-                *(store.claim_daily_post(GUILD, when, deck(day)) for store in (first, second) * 3)
+        await enable(first, next_at=MONDAY_9)
+        deck: Deck | None = None
+        for day in range(5):
+            when = MONDAY + timedelta(days=day)
+            after = Deck(("f1", "f2", "f3", "f4", "f5"), day + 1, f"f{day + 1}")
+            results = await asyncio.gather(
+                *(
+                    store.claim_daily_posts([claim(when, deck, after)], MONDAY_9)
+                    for store in (first, second) * 3
+                )
             )
-            assert wins.count(True) == 1, when
+            assert [r[0] for r in results].count(ClaimResult.CLAIMED) == 1, when
+            deck = after
     finally:
         await first.close()
         await second.close()

@@ -78,8 +78,9 @@ def test_export_csv_to_stdout_and_jsonl_to_a_file(db: Path, tmp_path: Path) -> N
     result = peacebot("export", "--db", db, "--format", "csv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     table = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [row["query"] for row in table] == ["UN Charter", "sofa", "ROE", 'old, "quoted" line']
-    assert table[1]["matched_id"] == "" and table[1]["failed"] == "0"
+    # Oldest first, by time (the rows were logged newest first).
+    assert [row["query"] for row in table] == ['old, "quoted" line', "ROE", "sofa", "UN Charter"]
+    assert table[2]["matched_id"] == "" and table[2]["failed"] == "0"
     assert set(table[0]) >= {"at", "user_hash", "command", "outcome", "score", "duration_ms"}
 
     out = tmp_path / "recent.jsonl"
@@ -88,8 +89,8 @@ def test_export_csv_to_stdout_and_jsonl_to_a_file(db: Path, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == f"exported 3 rows to {out}"
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [line["query"] for line in lines] == ["UN Charter", "sofa", "ROE"]
-    assert lines[1]["matched_id"] is None and lines[2]["guild_id"] == 99
+    assert [line["query"] for line in lines] == ["ROE", "sofa", "UN Charter"]
+    assert lines[1]["matched_id"] is None and lines[0]["guild_id"] == 99
 
 
 def test_prune_older_than(db: Path, tmp_path: Path) -> None:

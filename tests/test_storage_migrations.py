@@ -6,12 +6,13 @@ import asyncio
 import hashlib
 import hmac
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.storage import GuildSettings, Storage, StorageError
+from bot.deck import Deck
+from bot.storage import Storage, StorageError
 from bot.storage._connection import connect
 from bot.storage._migrations import LATEST, MIGRATIONS, migrate, schema_version
 from tests.storage_helpers import USER
@@ -50,6 +51,11 @@ async def build_old_database(path: Path, version: int) -> str | None:
             "VALUES ('2024-01-01T00:00:00.000Z', 42, 7, 'abc', 'define', 'old query', NULL, "
             "'none', NULL, 0, 3.0)"
         )
+        if version < 3:  # the deck still holds the last posted date
+            await conn.execute(
+                "INSERT INTO fact_deck (guild_id, fact_order, position, last_posted_on, "
+                "last_fact_id) VALUES (42, '[\"f1\", \"f2\"]', 1, '2024-05-06', 'f1')"
+            )
         async with conn.execute("SELECT value FROM meta WHERE key = 'salt'") as cursor:
             return (await cursor.fetchone())[0]
     finally:
@@ -71,11 +77,18 @@ async def test_upgrade_from_every_version(tmp_path: Path, start: int) -> None:
         assert user_version(old) == LATEST
         # Nothing lost, new columns have their defaults, and everything works.
         if start >= 1:
-            assert await store.get_settings(42) == GuildSettings(
-                42, 7, "18:00", "Asia/Tokyo", True, False, "?", None
-            )
+            settings = await store.get_settings(42)
+            assert settings.daily_problem is None and settings.prefix == "?"
+            assert settings.daily_channel_id == 7 and settings.daily_enabled
             assert (await store.stats()).no_match_queries[0].name == "old query"
-        await store.save_settings(GuildSettings(43, daily_problem="no permission"))
+        if 1 <= start < 3:
+            # Posts that were on join the queue, due at once: the scheduler works out when;
+            # the last posted date becomes a claim and the next date to post.
+            assert settings.daily_next_at == datetime(1970, 1, 1, tzinfo=UTC)
+            assert settings.daily_next_on == date(2024, 5, 7)
+            assert await store.last_daily_claim(42) == date(2024, 5, 6)
+            assert await store.get_deck(42) == Deck(("f1", "f2"), 1, "f1")
+        await store.set_daily_problem(43, "no permission")
         assert (await store.get_settings(43)).daily_problem == "no permission"
         await store.record_answer(42, USER, "Ann", "q1", "mandates", True, date(2024, 5, 1))
         assert len(await store.leaderboard(42)) == 1

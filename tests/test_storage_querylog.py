@@ -63,7 +63,7 @@ async def test_rows_are_written_many_per_transaction(open_store, tmp_path: Path)
     path = tmp_path / "batch.sqlite3"
     store = await open_store(path, log_batch_size=250, log_interval=3600)
     statements: list[str] = []
-    await store._writer.connection.set_trace_callback(statements.append)
+    await store._writer.sink.connection.set_trace_callback(statements.append)
     for i in range(1000):
         store.log(record(f"q{i}"))
     assert store.log_pending == 1000  # log() only queues
@@ -201,7 +201,7 @@ async def test_log_never_raises_on_bad_records(open_store, tmp_path: Path) -> No
 async def test_locked_database_neither_blocks_nor_loses_rows(open_store, tmp_path: Path) -> None:
     path = tmp_path / "locked.sqlite3"
     store = await open_store(path, **FAST)
-    await store.save_settings(GuildSettings(1, prefix="?"))
+    await store.set_daily_problem(1, "?")
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
@@ -211,7 +211,7 @@ async def test_locked_database_neither_blocks_nor_loses_rows(open_store, tmp_pat
         assert not await store.flush(max_wait=0.1)  # cannot be written while locked
         assert store.log_pending == 300
         # Lookups and reads go on meanwhile.
-        assert (await store.get_settings(1)).prefix == "?"
+        assert (await store.get_settings(1)).daily_problem == "?"
         assert (await store.stats()).total == 0
     finally:
         blocker.execute("ROLLBACK")
@@ -256,15 +256,17 @@ async def test_read_only_file_keeps_rows_until_it_is_writable(
         assert "readonly" in caplog.text
     assert await store.flush()  # the writer reopened the file once it was writable
     assert count(path) == 100
-    await store.save_settings(GuildSettings(5, prefix="$"))  # so does the main connection
-    assert (await store.get_settings(5)).prefix == "$"
+    await store.enable_daily(  # so does the main connection
+        5, channel_id=9, daily_time="09:00", timezone="UTC", discussion=False, next_at=None
+    )
+    assert (await store.get_settings(5)).daily_channel_id == 9
     await store.close()
 
 
 async def test_full_disk_keeps_rows_until_there_is_room(open_store, tmp_path: Path) -> None:
     path = tmp_path / "full.sqlite3"
     store = await open_store(path, **FAST)
-    conn = store._writer.connection
+    conn = store._writer.sink.connection
     # max_page_count makes SQLite report "database or disk is full" exactly as a full disk does.
     pages = (await (await conn.execute("PRAGMA page_count")).fetchone())[0]
     await conn.execute(f"PRAGMA max_page_count = {pages}")

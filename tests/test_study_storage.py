@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.deck import Deck
-from bot.storage import GuildSettings, Storage
-from cogs.daily import deck_from_state, state_from_deck
+from bot.storage import Storage
 
 
 async def test_activity_dates_of_several_members_at_once() -> None:
@@ -26,21 +24,5 @@ async def test_activity_dates_of_several_members_at_once() -> None:
         assert await storage.activity_dates_of(1, []) == {}
         rows = await storage.leaderboard(1)
         assert {row.user_hash for row in rows} == {ann}
-    finally:
-        await storage.close()
-
-
-async def test_deck_round_trips_through_storage_and_claims_once() -> None:
-    storage = await Storage.open(":memory:")
-    try:
-        await storage.save_settings(GuildSettings(guild_id=1, daily_channel_id=5))
-        deck = Deck(order=("a", "b", "c"), position=1, last_fact_id="a")
-        day = date(2024, 3, 1)
-        assert await storage.claim_daily_post(1, day, state_from_deck(1, deck, day))
-        assert not await storage.claim_daily_post(1, day, state_from_deck(1, deck, day))
-        state = await storage.get_deck(1)
-        assert state is not None and state.last_posted_on == day
-        assert deck_from_state(state) == deck
-        assert deck_from_state(None) is None
     finally:
         await storage.close()

@@ -1,25 +1,32 @@
-"""Everything peacebot keeps: query log, server settings, fact decks, quiz scores (SQLite).
+"""Everything peacebot keeps: query log, server settings, the daily-post queue, fact decks and
+quiz scores (SQLite now; the interface is engine-neutral).
 
-All SQL lives in this package. Use `Storage.open(path)`; see `Storage` for the methods.
+All SQL lives in this package. Use `Storage.open(path)`; see `Storage` (`_store.py`) for the
+methods and what each guarantees.
 """
 
 from bot.storage._access import check_writable
 from bot.storage._models import (
+    ClaimResult,
     Count,
-    DeckState,
+    DailyClaim,
+    DailyDue,
     GuildSettings,
     QueryRecord,
     QueryRow,
     ScoreRow,
     SectionScore,
     Stats,
+    StorageBusy,
     StorageError,
 )
 from bot.storage._store import Storage
 
 __all__ = [
+    "ClaimResult",
     "Count",
-    "DeckState",
+    "DailyClaim",
+    "DailyDue",
     "GuildSettings",
     "QueryRecord",
     "QueryRow",
@@ -27,6 +34,7 @@ __all__ = [
     "SectionScore",
     "Stats",
     "Storage",
+    "StorageBusy",
     "StorageError",
     "check_writable",
 ]

@@ -1,4 +1,5 @@
-"""Opening a connection with the settings every peacebot connection needs."""
+"""SQLite: opening a connection with the settings every peacebot connection needs, and telling
+what kind of failure an error is."""
 
 from __future__ import annotations
 
@@ -44,8 +45,40 @@ def needs_reopen(exc: BaseException) -> bool:
     return True  # e.g. aiosqlite's "Connection closed"
 
 
-async def connect(path: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
-    """Open `path` in autocommit mode (we issue BEGIN ourselves) with WAL and foreign keys."""
+def is_busy(exc: BaseException) -> bool:
+    """Another connection holds the lock we need and did not let go within the busy timeout."""
+    return isinstance(exc, sqlite3.OperationalError) and primary_code(exc) in (
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+    )
+
+
+# A bigger page cache for the readers (a /stats pass over a big server stays in memory) and for
+# the query log's writer (each batch touches a leaf of the (guild_id, at) index per server).
+BIG_CACHE_KIB = 16384
+# Pages the WAL may grow to before a writer copies it back into the database (SQLite's default
+# is 1,000). Every query-log batch rewrites the same hot index pages, one per active server: a
+# later checkpoint copies each of them once instead of once per batch (up to ~40 MB of WAL).
+# The query log's writer, in the background, does the copying; the writer of settings, claims
+# and scores, whose latency people see, only when the WAL has grown far past that.
+WAL_CHECKPOINT_PAGES = 10_000
+WAL_CHECKPOINT_FALLBACK_PAGES = 100_000
+
+
+async def connect(
+    path: str,
+    *,
+    busy_timeout_ms: int,
+    reader: bool = False,
+    big_cache: bool = False,
+    checkpoints: bool = True,
+) -> aiosqlite.Connection:
+    """Open `path` in autocommit mode (we issue BEGIN ourselves) with WAL and foreign keys.
+
+    A `reader` connection refuses writes (`query_only`), so nothing but the one writer ever
+    takes the write lock; readers and `big_cache` connections keep a bigger page cache. A
+    connection without `checkpoints` leaves copying the WAL back to the others.
+    """
     try:
         if path != MEMORY:
             # aiosqlite leaves its thread to report a failed open after we return, which
@@ -61,6 +94,12 @@ async def connect(path: str, *, busy_timeout_ms: int) -> aiosqlite.Connection:
             await _use_wal(conn, busy_timeout_ms)
             # In WAL mode NORMAL loses no committed transaction when only the process dies.
             await conn.execute("PRAGMA synchronous = NORMAL")
+            pages = WAL_CHECKPOINT_PAGES if checkpoints else WAL_CHECKPOINT_FALLBACK_PAGES
+            await conn.execute(f"PRAGMA wal_autocheckpoint = {pages:d}")
+        if reader or big_cache:
+            await conn.execute(f"PRAGMA cache_size = -{BIG_CACHE_KIB:d}")
+        if reader:
+            await conn.execute("PRAGMA query_only = 1")
     except BaseException as exc:
         await conn.close()
         if isinstance(exc, sqlite3.Error):

@@ -1,16 +1,23 @@
-"""SQL for per-server settings and the daily-fact deck."""
+"""SQLite SQL for per-server settings. Every write names the columns it changes and nothing
+else, so two writes to one server never undo each other (no read-modify-write of a row)."""
 
 from __future__ import annotations
 
-import json
-from datetime import date
+from collections.abc import Mapping
+from datetime import date, datetime
 
 import aiosqlite
 
-from bot.storage._models import DeckState, GuildSettings
+from bot.storage._models import GuildSettings
+from bot.storage._querylog import format_at, parse_at
+
+SETTINGS_COLUMNS = (
+    "guild_id, daily_channel_id, daily_time, timezone, daily_enabled, daily_discussion, prefix, "
+    "daily_problem, daily_next_at, daily_next_on"
+)
 
 
-def _settings(row: aiosqlite.Row | tuple) -> GuildSettings:
+def settings_from_row(row: aiosqlite.Row | tuple) -> GuildSettings:
     return GuildSettings(
         guild_id=row[0],
         daily_channel_id=row[1],
@@ -20,100 +27,78 @@ def _settings(row: aiosqlite.Row | tuple) -> GuildSettings:
         daily_discussion=bool(row[5]),
         prefix=row[6],
         daily_problem=row[7],
+        daily_next_at=parse_at(row[8]) if row[8] else None,
+        daily_next_on=date.fromisoformat(row[9]) if row[9] else None,
     )
+
+
+def at_text(moment: datetime | None) -> str | None:
+    return format_at(moment) if moment is not None else None
 
 
 async def get_settings(conn: aiosqlite.Connection, guild_id: int) -> GuildSettings:
     async with conn.execute(
-        "SELECT guild_id, daily_channel_id, daily_time, timezone, daily_enabled, "
-        "daily_discussion, prefix, daily_problem FROM guild_settings WHERE guild_id = ?",
+        f"SELECT {SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?",  # noqa: S608
         (guild_id,),
     ) as cursor:
         row = await cursor.fetchone()
-    return _settings(row) if row else GuildSettings(guild_id=guild_id)
+    return settings_from_row(row) if row else GuildSettings(guild_id=guild_id)
 
 
-async def save_settings(conn: aiosqlite.Connection, settings: GuildSettings) -> None:
+async def enable_daily(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    channel_id: int,
+    daily_time: str,
+    timezone: str,
+    discussion: bool,
+    next_at: datetime | None,
+) -> None:
+    """Posts on, in `channel_id` at `daily_time`; the problem is cleared. `daily_next_on` is
+    left alone, so setting the schedule again never brings a second post for a date."""
     await conn.execute(
         "INSERT INTO guild_settings (guild_id, daily_channel_id, daily_time, timezone, "
-        "daily_enabled, daily_discussion, prefix, daily_problem) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "daily_enabled, daily_discussion, daily_problem, daily_next_at) "
+        "VALUES (?, ?, ?, ?, 1, ?, NULL, ?) "
         "ON CONFLICT (guild_id) DO UPDATE SET daily_channel_id = excluded.daily_channel_id, "
-        "daily_time = excluded.daily_time, timezone = excluded.timezone, "
-        "daily_enabled = excluded.daily_enabled, daily_discussion = excluded.daily_discussion, "
-        "prefix = excluded.prefix, daily_problem = excluded.daily_problem",
-        (
-            settings.guild_id,
-            settings.daily_channel_id,
-            settings.daily_time,
-            settings.timezone,
-            int(settings.daily_enabled),
-            int(settings.daily_discussion),
-            settings.prefix,
-            settings.daily_problem,
-        ),
+        "daily_time = excluded.daily_time, timezone = excluded.timezone, daily_enabled = 1, "
+        "daily_discussion = excluded.daily_discussion, daily_problem = NULL, "
+        "daily_next_at = excluded.daily_next_at",
+        (guild_id, channel_id, daily_time, timezone, int(discussion), at_text(next_at)),
     )
 
 
-async def daily_guilds(conn: aiosqlite.Connection) -> list[GuildSettings]:
-    async with conn.execute(
-        "SELECT guild_id, daily_channel_id, daily_time, timezone, daily_enabled, "
-        "daily_discussion, prefix, daily_problem FROM guild_settings "
-        "WHERE daily_enabled = 1 ORDER BY guild_id"
-    ) as cursor:
-        return [_settings(row) for row in await cursor.fetchall()]
-
-
-async def get_deck(conn: aiosqlite.Connection, guild_id: int) -> DeckState | None:
-    async with conn.execute(
-        "SELECT fact_order, position, last_posted_on, last_fact_id FROM fact_deck "
+async def disable_daily(conn: aiosqlite.Connection, guild_id: int) -> None:
+    await conn.execute(
+        "UPDATE guild_settings SET daily_enabled = 0, daily_problem = NULL, daily_next_at = NULL "
         "WHERE guild_id = ?",
         (guild_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    if row is None:
-        return None
-    return DeckState(
-        guild_id=guild_id,
-        order=tuple(json.loads(row[0])),
-        position=row[1],
-        last_posted_on=date.fromisoformat(row[2]) if row[2] else None,
-        last_fact_id=row[3],
     )
 
 
-async def claim_daily_post(
-    conn: aiosqlite.Connection, guild_id: int, local_date: date, state: DeckState
-) -> bool:
-    """One statement, so atomic: only the first caller for a date changes the row.
-
-    A date on or before the last posted one counts as posted, so a clock or time-zone change
-    that moves the local date backwards cannot bring a second post.
-    """
-    cursor = await conn.execute(
-        "INSERT INTO fact_deck (guild_id, fact_order, position, last_posted_on, last_fact_id) "
-        "VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (guild_id) DO UPDATE SET fact_order = excluded.fact_order, "
-        "position = excluded.position, last_posted_on = excluded.last_posted_on, "
-        "last_fact_id = excluded.last_fact_id "
-        "WHERE fact_deck.last_posted_on IS NULL "
-        "OR fact_deck.last_posted_on < excluded.last_posted_on",
-        (
-            guild_id,
-            json.dumps(list(state.order)),
-            state.position,
-            local_date.isoformat(),
-            state.last_fact_id,
-        ),
-    )
-    return cursor.rowcount == 1
-
-
-async def save_deck(conn: aiosqlite.Connection, state: DeckState) -> None:
-    """Save the rotation without touching `last_posted_on` (for an on-demand fact)."""
+async def set_daily_problem(
+    conn: aiosqlite.Connection, guild_id: int, problem: str | None, local_date: date | None
+) -> None:
+    """The problem `/daily status` shows; with `local_date`, also on that day's claim row."""
     await conn.execute(
-        "INSERT INTO fact_deck (guild_id, fact_order, position, last_posted_on, last_fact_id) "
-        "VALUES (?, ?, ?, NULL, ?) "
-        "ON CONFLICT (guild_id) DO UPDATE SET fact_order = excluded.fact_order, "
-        "position = excluded.position, last_fact_id = excluded.last_fact_id",
-        (state.guild_id, json.dumps(list(state.order)), state.position, state.last_fact_id),
+        "INSERT INTO guild_settings (guild_id, daily_problem) VALUES (?, ?) "
+        "ON CONFLICT (guild_id) DO UPDATE SET daily_problem = excluded.daily_problem",
+        (guild_id, problem),
+    )
+    if local_date is not None:
+        await conn.execute(
+            "UPDATE daily_claims SET problem = ? WHERE guild_id = ? AND local_date = ?",
+            (problem, guild_id, local_date.isoformat()),
+        )
+
+
+async def reschedule_daily(
+    conn: aiosqlite.Connection, changes: Mapping[int, datetime | None]
+) -> None:
+    """Move only wake-up times; a server switched off meanwhile stays off (None, out of the
+    queue, is always allowed)."""
+    await conn.executemany(
+        "UPDATE guild_settings SET daily_next_at = ?1 WHERE guild_id = ?2 "
+        "AND (daily_enabled = 1 OR ?1 IS NULL)",
+        [(at_text(next_at), guild_id) for guild_id, next_at in changes.items()],
     )

@@ -116,8 +116,75 @@ async def _v2_indexes_and_daily_problem(conn: aiosqlite.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Step, ...] = (_v1_base_tables, _v2_indexes_and_daily_problem)
+async def _columns(conn: aiosqlite.Connection, table: str) -> set[str]:
+    return {row[1] async for row in await conn.execute(f"PRAGMA table_info({table})")}
+
+
+# Due at once: the scheduler works out each server's real next time at its first pass.
+DUE_NOW = "1970-01-01T00:00:00.000Z"
+
+
+async def _v3_indexed_state(conn: aiosqlite.Connection) -> None:
+    """Per-server indexes, the daily-post queue (next due time in an indexed column) and claim
+    rows keyed by server and local date."""
+    settings = await _columns(conn, "guild_settings")
+    for column in ("daily_next_at", "daily_next_on"):
+        if column not in settings:
+            await conn.execute(f"ALTER TABLE guild_settings ADD COLUMN {column} TEXT")
+    await _run_script(
+        conn,
+        """
+        CREATE INDEX IF NOT EXISTS query_log_guild_at ON query_log (guild_id, at);
+        CREATE INDEX IF NOT EXISTS quiz_answers_board
+            ON quiz_answers (guild_id, user_hash, section_id, answered_on, correct);
+        DROP INDEX IF EXISTS quiz_answers_member;
+        DROP INDEX IF EXISTS quiz_answers_guild_day;
+        CREATE INDEX IF NOT EXISTS guild_settings_daily_due
+            ON guild_settings (daily_next_at) WHERE daily_next_at IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS daily_claims (
+            guild_id   INTEGER NOT NULL,
+            local_date TEXT NOT NULL,             -- the server's local date of the post
+            fact_id    TEXT NOT NULL,
+            claimed_at TEXT NOT NULL,             -- UTC, when the claim was made (before sending)
+            problem    TEXT,                      -- why the send failed, if it did
+            PRIMARY KEY (guild_id, local_date)
+        ) WITHOUT ROWID;
+        """,
+    )
+    if "last_posted_on" in await _columns(conn, "fact_deck"):
+        # The last posted date moves from the deck to the queue (next date) and a claim row.
+        await _run_script(
+            conn,
+            """
+            UPDATE guild_settings SET daily_next_on = (
+                SELECT date(d.last_posted_on, '+1 day') FROM fact_deck AS d
+                WHERE d.guild_id = guild_settings.guild_id AND d.last_posted_on IS NOT NULL
+            ) WHERE daily_next_on IS NULL;
+            INSERT OR IGNORE INTO daily_claims (guild_id, local_date, fact_id, claimed_at)
+                SELECT guild_id, last_posted_on, COALESCE(last_fact_id, ''), last_posted_on
+                FROM fact_deck WHERE last_posted_on IS NOT NULL;
+            ALTER TABLE fact_deck DROP COLUMN last_posted_on
+            """,
+        )
+    await conn.execute(
+        "UPDATE guild_settings SET daily_next_at = ? WHERE daily_enabled = 1 "
+        "AND daily_channel_id IS NOT NULL AND daily_next_at IS NULL",
+        (DUE_NOW,),
+    )
+
+
+MIGRATIONS: tuple[Step, ...] = (
+    _v1_base_tables,
+    _v2_indexes_and_daily_problem,
+    _v3_indexed_state,
+)
 LATEST = len(MIGRATIONS)
+
+
+async def read_salt(conn: aiosqlite.Connection) -> str | None:
+    async with conn.execute("SELECT value FROM meta WHERE key = 'salt'") as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
+
+from bot.deck import Deck
 
 
 class StorageError(Exception):
-    """The database cannot be opened, upgraded or written."""
+    """The database cannot be opened, upgraded, read or written. Nothing was changed."""
+
+
+class StorageBusy(StorageError):
+    """Another writer (a second process, a long prune) held the database for longer than this
+    storage waits (its busy timeout). Nothing was changed; trying again later may succeed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +38,15 @@ class QueryRecord:
 
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
+    """A server's settings and its place in the daily-post queue.
+
+    `daily_next_on` is the first local date not yet posted for (every earlier date was posted
+    or has passed); it only ever moves forward, which is what makes a second post for one date
+    impossible. `daily_next_at` is when the scheduler should next look at this server (UTC), or
+    None when posts are off; it is a hint the scheduler re-checks, never the authority.
+    `prefix` is reserved for a per-server prefix and not settable yet.
+    """
+
     guild_id: int
     daily_channel_id: int | None = None
     daily_time: str = "09:00"
@@ -38,17 +55,38 @@ class GuildSettings:
     daily_discussion: bool = False
     prefix: str | None = None
     daily_problem: str | None = None
+    daily_next_at: datetime | None = None
+    daily_next_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class DeckState:
-    """Where a server is in its shuffled fact deck, and the last date a daily fact went out."""
+class DailyDue:
+    """A server whose daily post is due, with its fact deck as stored (None: never drawn)."""
+
+    settings: GuildSettings
+    deck: Deck | None
+
+
+@dataclass(frozen=True, slots=True)
+class DailyClaim:
+    """What the scheduler asks to claim: the post for `local_date`, drawn from `before` (the deck
+    it read) leaving `after`. On success the server's queue entry moves to `next_on` /
+    `next_at`."""
 
     guild_id: int
-    order: tuple[str, ...]
-    position: int
-    last_posted_on: date | None
-    last_fact_id: str | None
+    local_date: date
+    channel_id: int
+    fact_id: str
+    before: Deck | None
+    after: Deck
+    next_on: date
+    next_at: datetime | None
+
+
+class ClaimResult(StrEnum):
+    CLAIMED = "claimed"  # this caller owns the post: send it
+    ALREADY_CLAIMED = "already_claimed"  # someone (another process, an earlier run) did
+    CHANGED = "changed"  # settings or deck changed since they were read: read again
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """The query log writer: `submit()` only appends to memory; one task writes rows in batches.
 
 Rows are built (cleaned, hashed, timestamped) by the caller before they are queued, so the
-writer's thread only binds ready tuples, and the memory a queued row takes is known. If the
+writer's thread only binds ready tuples, and the memory a queued row takes is known. The writer
+knows no SQL: a `LogSink` of the engine writes each batch in one transaction. If the
 database cannot be written (locked, read-only, disk full) the writer keeps the rows, waits with
 a capped exponential back-off and tries again; only past `cap` queued rows does it drop the
 oldest, counting them.
@@ -17,12 +18,10 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Protocol
 
-import aiosqlite
-
-from bot.storage._connection import is_bad_data, needs_reopen
 from bot.storage._models import QueryRecord
 from bot.text import clean
 
@@ -58,6 +57,11 @@ def format_at(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_at(text: str) -> datetime:
+    """The aware UTC datetime of a `format_at` text."""
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 class _Clock:
@@ -111,16 +115,26 @@ def build_row(record: QueryRecord, user_hash: Callable[[int], str]) -> Row:
     )
 
 
-Connector = Callable[[], Awaitable[aiosqlite.Connection]]
+class LogSink(Protocol):
+    """Where batches go (one per engine)."""
+
+    async def start(self) -> None:
+        """Get ready to write (e.g. open a connection of its own)."""
+
+    async def close(self) -> None: ...
+
+    async def write(self, rows: list[Row]) -> None:
+        """Write every row in one transaction, or none of them (and raise)."""
+
+    def is_bad_data(self, exc: BaseException) -> bool:
+        """True when the rows themselves cannot be stored; retrying would fail forever."""
+
+    async def recover(self, exc: BaseException) -> None:
+        """After a failed write: whatever helps the next try (e.g. reopen the connection)."""
 
 
 class QueryLogWriter:
-    """Owns the in-memory queue and the background task that drains it.
-
-    `conn` is the connection to write with; `connector`, when given, makes a fresh one after an
-    error a connection may not recover from (a file opened read-only stays read-only). `lock`
-    is held around each transaction so a connection shared with other code is never written in
-    the middle of someone else's transaction.
+    """Owns the in-memory queue and the background task that drains it into `sink`.
 
     Each queued row carries a sequence number, so `flush()` can tell when every row accepted
     before it has been written, dropped or discarded, whatever order those happened in.
@@ -130,22 +144,17 @@ class QueryLogWriter:
 
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        sink: LogSink,
         *,
-        lock: asyncio.Lock,
-        connector: Connector | None,
-        batch_size: int = 500,
-        chunk: int = ROWS_PER_STATEMENT,
+        batch_size: int = 5000,
         interval: float = 1.0,
         cap: int = 100_000,
         backoff_start: float = 0.05,
         backoff_max: float = 5.0,
     ) -> None:
-        self._conn = conn
-        self._lock = lock
-        self._connector = connector
+        self.sink = sink
+        self._lock = asyncio.Lock()  # held while a batch is written, so discard() sees no gap
         self.batch_size = max(1, batch_size)
-        self.chunk = max(1, chunk)
         self.interval = interval
         self.cap = max(self.batch_size, cap)
         self._backoff_start = backoff_start
@@ -239,10 +248,6 @@ class QueryLogWriter:
         self._wake_waiters()
         return removed
 
-    @property
-    def connection(self) -> aiosqlite.Connection:
-        return self._conn
-
     # -- the background task ------------------------------------------------------------------
 
     def _hurry(self) -> None:
@@ -282,12 +287,12 @@ class QueryLogWriter:
             self._inflight, self._inflight_count = batch[0][0], count
             try:
                 async with self._lock:
-                    await self._write([row for _, row in batch])
+                    await self.sink.write([row for _, row in batch])
             except asyncio.CancelledError:
                 self._requeue(batch)
                 raise
             except Exception as exc:
-                if is_bad_data(exc):
+                if self.sink.is_bad_data(exc):
                     await self._write_one_by_one(batch)
                 else:
                     self._requeue(batch)
@@ -302,27 +307,6 @@ class QueryLogWriter:
             self._wake_waiters()
             await asyncio.sleep(0)  # let lookups run between batches
 
-    async def _write(self, rows: list[Row]) -> None:
-        """One transaction, a few multi-row INSERTs.
-
-        Not executemany: the database thread would take and drop the GIL once per row, and
-        the event loop, woken meanwhile, can lose every one of those races and wait for the
-        interpreter's 5 ms switch interval. A multi-row INSERT drops the GIL once for a long
-        step, and between statements the thread sleeps on its queue; both let the loop in.
-        """
-        conn = self._conn
-        await conn.execute("BEGIN IMMEDIATE")
-        try:
-            for start in range(0, len(rows), self.chunk):
-                part = rows[start : start + self.chunk]
-                await conn.execute(insert_rows(len(part)), [v for row in part for v in row])
-            await conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                with contextlib.suppress(Exception):
-                    await conn.execute("ROLLBACK")
-            raise
-
     async def _write_one_by_one(self, batch: list[tuple[int, Row]]) -> None:
         # A row the database refuses (should not happen: rows are checked when built) is
         # dropped so it cannot block the rows behind it forever.
@@ -330,9 +314,9 @@ class QueryLogWriter:
             self._inflight, self._inflight_count = seq, len(batch) - index
             try:
                 async with self._lock:
-                    await self._write([row])
+                    await self.sink.write([row])
             except Exception as exc:
-                if not is_bad_data(exc):
+                if not self.sink.is_bad_data(exc):
                     self._requeue(batch[index:])
                     await self._back_off(exc)
                     return
@@ -364,19 +348,7 @@ class QueryLogWriter:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._retry_now.wait(), delay)
         self._retry_now.clear()
-        if self._connector is not None and needs_reopen(exc):
-            await self._reopen()
-
-    async def _reopen(self) -> None:
-        assert self._connector is not None
-        try:
-            fresh = await self._connector()
-        except Exception as exc:
-            log.debug("query log: reopening the database failed: %s", exc)
-            return
-        old, self._conn = self._conn, fresh
-        with contextlib.suppress(Exception):
-            await old.close()
+        await self.sink.recover(exc)
 
     def _wake_waiters(self) -> None:
         done_below = self._done_below()

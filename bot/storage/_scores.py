@@ -1,4 +1,4 @@
-"""SQL for quiz answers, activity days, leaderboards and forgetting a user.
+"""SQLite SQL for quiz answers, activity days, leaderboards and forgetting a user.
 
 Users appear only as `user_hash`; `members` keeps the display name a leaderboard shows, and
 answers and activity hang off it with ON DELETE CASCADE.
@@ -51,6 +51,47 @@ async def record_answer(
     )
 
 
+# The answers are grouped per member straight off the covering index quiz_answers_board
+# (guild, member, section, day, correct) in its own order; only the grouped rows (one per member)
+# are sorted, never the server's history.
+_BOARD = (
+    "SELECT m.display_name, s.user_hash, s.answered, s.correct FROM ("
+    "SELECT user_hash, COUNT(*) AS answered, SUM(correct) AS correct FROM quiz_answers "
+    "WHERE guild_id = ?{filters} GROUP BY user_hash) AS s "
+    "JOIN members AS m ON m.guild_id = ? AND m.user_hash = s.user_hash "
+    "ORDER BY s.correct DESC, s.answered ASC, m.display_name LIMIT ?"
+)
+BOARDS = {
+    (False, False): _BOARD.format(filters=""),
+    (True, False): _BOARD.format(filters=" AND section_id = ?"),
+    (False, True): _BOARD.format(filters=" AND answered_on >= ?"),
+    (True, True): _BOARD.format(filters=" AND section_id = ? AND answered_on >= ?"),
+}
+
+
+async def save_answer(
+    conn: aiosqlite.Connection,
+    guild_id: int,
+    user_hash: str,
+    display_name: str,
+    question_id: str,
+    section_id: str,
+    correct: bool,
+    local_date: date,
+) -> None:
+    """An answer, the member's current name, and the day as a day of study."""
+    await remember_member(conn, guild_id, user_hash, display_name)
+    await record_answer(conn, guild_id, user_hash, question_id, section_id, correct, local_date)
+    await record_activity(conn, guild_id, user_hash, local_date)
+
+
+async def save_activity(
+    conn: aiosqlite.Connection, guild_id: int, user_hash: str, display_name: str, local_date: date
+) -> None:
+    await remember_member(conn, guild_id, user_hash, display_name)
+    await record_activity(conn, guild_id, user_hash, local_date)
+
+
 async def leaderboard(
     conn: aiosqlite.Connection,
     guild_id: int,
@@ -59,24 +100,24 @@ async def leaderboard(
     limit: int,
 ) -> list[ScoreRow]:
     """Most correct answers first; on a tie, fewer attempts (better accuracy), then name."""
-    async with conn.execute(
-        "SELECT m.display_name, a.user_hash, COUNT(*) AS answered, SUM(a.correct) AS correct "
-        "FROM quiz_answers AS a JOIN members AS m "
-        "ON m.guild_id = a.guild_id AND m.user_hash = a.user_hash "
-        "WHERE a.guild_id = ? AND (? IS NULL OR a.section_id = ?) "
-        "AND (? IS NULL OR a.answered_on >= ?) "
-        "GROUP BY a.user_hash ORDER BY correct DESC, answered ASC, m.display_name LIMIT ?",
-        (guild_id, section, section, _day(since), _day(since), limit),
-    ) as cursor:
+    params: list[object] = [guild_id]
+    if section is not None:
+        params.append(section)
+    if since is not None:
+        params.append(since.isoformat())
+    sql = BOARDS[section is not None, since is not None]
+    async with conn.execute(sql, (*params, guild_id, limit)) as cursor:
         return [ScoreRow(row[0], row[1], row[2], row[3]) for row in await cursor.fetchall()]
 
 
+PROGRESS = (
+    "SELECT section_id, COUNT(*), SUM(correct) FROM quiz_answers "
+    "WHERE guild_id = ? AND user_hash = ? GROUP BY section_id ORDER BY section_id"
+)
+
+
 async def progress(conn: aiosqlite.Connection, guild_id: int, user_hash: str) -> list[SectionScore]:
-    async with conn.execute(
-        "SELECT section_id, COUNT(*), SUM(correct) FROM quiz_answers "
-        "WHERE guild_id = ? AND user_hash = ? GROUP BY section_id ORDER BY section_id",
-        (guild_id, user_hash),
-    ) as cursor:
+    async with conn.execute(PROGRESS, (guild_id, user_hash)) as cursor:
         return [SectionScore(row[0], row[1], row[2]) for row in await cursor.fetchall()]
 
 
@@ -117,7 +158,3 @@ async def forget(conn: aiosqlite.Connection, user_hash: str) -> int:
         cursor = await conn.execute(statement, (user_hash,))
         deleted += max(cursor.rowcount, 0)
     return deleted
-
-
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value else None

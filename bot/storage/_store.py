@@ -1,27 +1,39 @@
-"""`Storage`: the one object the bot and the CLI use for everything kept in the database."""
+"""`Storage`: the one object the bot and the CLI use for everything kept in the database.
+
+The interface is engine-neutral: callers see only the plain data of `_models` and two errors,
+`StorageError` (nothing was changed) and its subclass `StorageBusy` (another writer held the
+database past the busy timeout; try again later). What is the same for every engine lives here:
+user hashing, the settings cache, the query-log queue, pruning and export loops. The engine
+(`_sqlite.SqliteEngine`) owns connections and transactions; the SQL sits in one module per
+concern (`_guilds`, `_daily`, `_scores`, `_usage`), so another dialect can sit beside it.
+
+Guarantees every engine keeps:
+- reads never wait for writes: a long write, or another process holding the write lock, delays
+  writes only;
+- each write method is one transaction: all of it or nothing, even when the caller is
+  cancelled, and the storage stays usable afterwards;
+- writes change only the columns they are about (no read-modify-write of whole rows);
+- a write waits at most the busy timeout, then raises `StorageBusy`.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
 import os
-import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from functools import partial
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
-import aiosqlite
-
-from bot.storage import _guilds, _scores, _usage
-from bot.storage._connection import MEMORY, connect, needs_reopen
-from bot.storage._migrations import migrate
+from bot.deck import Deck
+from bot.storage import _daily, _guilds, _scores, _usage
+from bot.storage._migrations import read_salt
 from bot.storage._models import (
-    DeckState,
+    ClaimResult,
+    DailyClaim,
+    DailyDue,
     GuildSettings,
     QueryRecord,
     QueryRow,
@@ -30,92 +42,110 @@ from bot.storage._models import (
     Stats,
     StorageError,
 )
-from bot.storage._querylog import QueryLogWriter, build_row
+from bot.storage._querylog import LogSink, QueryLogWriter, build_row
+from bot.storage._settings_cache import SettingsCache
+from bot.storage._sqlite import DEFAULT_READERS, SqliteEngine
 from bot.text import clean
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Work = Callable[[Any], Awaitable[T]]  # called with the engine's connection
+
+
+class Engine(Protocol):
+    """What `Storage` needs of a database engine (`_sqlite.SqliteEngine`; a PostgreSQL engine
+    on an asyncpg pool would be the second). `work` is a coroutine function of one connection
+    that runs the engine's SQL for one concern."""
+
+    path: str
+
+    async def read(self, work: Work[T]) -> T:
+        """Run `work` on a connection that never waits for the write lock; raise
+        `StorageError` for any database error."""
+
+    async def write(self, work: Work[T]) -> T:
+        """Run `work` in one transaction: all of it or nothing, also when cancelled (the
+        engine is usable afterwards). Raise `StorageBusy` once the busy timeout has passed
+        without the lock, `StorageError` for any other database error."""
+
+    def log_sink(self) -> LogSink:
+        """Where the query log writes its batches."""
+
+    async def close(self) -> None: ...
+
 
 HASH_HEX = 32  # 128 bits of HMAC-SHA256: no collisions among any realistic number of users
 _HASH_CACHE_LIMIT = 10_000
 
 
 class Storage:
-    """The database: query log, server settings, fact decks, quiz scores.
+    """The database: query log, server settings, the daily-post queue, fact decks, quiz scores.
 
     Open with `await Storage.open(path)`; close with `await storage.close()`, which writes the
-    queued query-log rows first. Every method but `log()` may raise `StorageError`.
+    queued query-log rows first. Every method but `log()` and `user_hash()` may raise
+    `StorageError` (reads and writes) or `StorageBusy` (writes).
     """
 
     def __init__(
         self,
-        path: str,
-        conn: aiosqlite.Connection,
-        lock: asyncio.Lock,
+        engine: Engine,
         writer: QueryLogWriter,
         salt: str,
         close_timeout: float,
-        busy_timeout_ms: int,
+        settings_cache: SettingsCache,
     ) -> None:
-        self.path = path
-        self._conn = conn
-        self._lock = lock  # one transaction at a time on the main connection
+        self.path = engine.path
+        self._engine = engine
         self._writer = writer
         self._key = bytes.fromhex(salt)
         self._close_timeout = close_timeout
         self._hashes: dict[int, str] = {}
         self._rejected = 0
         self._closed = False
-        self._stale = False  # reopen the main connection before its next use
-        self._busy_timeout_ms = busy_timeout_ms
+        self.settings_cache = settings_cache
 
     @classmethod
     async def open(
         cls,
         path: str | os.PathLike[str],
         *,
-        log_batch_size: int = 500,
+        log_batch_size: int = 5000,
         log_interval: float = 1.0,
         log_cap: int = 100_000,
         log_backoff_max: float = 5.0,
         close_timeout: float = 10.0,
         busy_timeout_ms: int = 5000,
+        readers: int = DEFAULT_READERS,
+        settings_ttl: float = 60.0,
     ) -> Storage:
         """Open (creating if needed) and migrate the database, and start the query-log writer.
 
         The query log writes through its own connection (for a file), so a writer waiting
-        out a locked database never holds up settings or scores. `":memory:"` uses one
-        connection for both, since each connection would see its own empty database.
+        out a locked database never holds up settings or scores; reads have `readers`
+        connections of their own. `":memory:"` uses one connection for everything, since each
+        connection would see its own empty database.
         """
-        path = os.fspath(path)
-        conn = await connect(path, busy_timeout_ms=busy_timeout_ms)
+        engine = await SqliteEngine.open(
+            os.fspath(path), busy_timeout_ms=busy_timeout_ms, readers=readers
+        )
         try:
-            await migrate(conn)
-            async with conn.execute("SELECT value FROM meta WHERE key = 'salt'") as cursor:
-                row = await cursor.fetchone()
-            if row is None:
+            salt = await engine.read(read_salt)
+            if salt is None:
                 raise StorageError(f"database {path} has no salt; it was not made by peacebot")
-            lock = asyncio.Lock()
-            if path in (MEMORY, ""):
-                writer_conn, writer_lock, connector = conn, lock, None
-            else:
-                connector = partial(connect, path, busy_timeout_ms=min(busy_timeout_ms, 1000))
-                writer_conn, writer_lock = await connector(), asyncio.Lock()
-        except BaseException as exc:
-            await conn.close()
-            if isinstance(exc, sqlite3.Error):
-                raise StorageError(f"cannot prepare database {path}: {exc}") from exc
+            sink = engine.log_sink()
+            await sink.start()
+        except BaseException:
+            await engine.close()
             raise
         writer = QueryLogWriter(
-            writer_conn,
-            lock=writer_lock,
-            connector=connector,
+            sink,
             batch_size=log_batch_size,
             interval=log_interval,
             cap=log_cap,
             backoff_max=log_backoff_max,
         )
-        return cls(path, conn, lock, writer, row[0], close_timeout, busy_timeout_ms)
+        cache = SettingsCache(ttl=settings_ttl)
+        return cls(engine, writer, salt, close_timeout, cache)
 
     async def close(self) -> None:
         """Write the queued query-log rows (waiting up to `close_timeout`), then close."""
@@ -125,9 +155,10 @@ class Storage:
         try:
             await self._writer.close(self._close_timeout)
         finally:
-            if self._writer.connection is not self._conn:
-                await self._writer.connection.close()
-            await self._conn.close()
+            try:
+                await self._writer.sink.close()
+            finally:
+                await self._engine.close()
 
     # -- the query log ------------------------------------------------------------------------
 
@@ -170,33 +201,113 @@ class Storage:
     def log_dropped(self) -> int:
         return self._writer.dropped + self._rejected
 
-    # -- server settings and the fact deck ----------------------------------------------------
+    # -- server settings ----------------------------------------------------------------------
 
     async def get_settings(self, guild_id: int) -> GuildSettings:
-        async with self._reading() as conn:
-            return await _guilds.get_settings(conn, guild_id)
+        """The server's settings (defaults when none are saved), from the cache when it can."""
+        cached = self.settings_cache.get(guild_id)
+        if cached is not None:
+            return cached
+        snapshot = self.settings_cache.snapshot(guild_id)
+        settings = await self._read(partial(_guilds.get_settings, guild_id=guild_id))
+        self.settings_cache.put(settings, snapshot)
+        return settings
 
-    async def save_settings(self, settings: GuildSettings) -> None:
-        await self._write(partial(_guilds.save_settings, settings=settings))
-
-    async def daily_guilds(self) -> list[GuildSettings]:
-        async with self._reading() as conn:
-            return await _guilds.daily_guilds(conn)
-
-    async def get_deck(self, guild_id: int) -> DeckState | None:
-        async with self._reading() as conn:
-            return await _guilds.get_deck(conn, guild_id)
-
-    async def claim_daily_post(self, guild_id: int, local_date: date, new_state: DeckState) -> bool:
-        """Save `new_state` and mark `local_date` posted, unless it already was (then False)."""
-        claim = partial(
-            _guilds.claim_daily_post, guild_id=guild_id, local_date=local_date, state=new_state
+    async def enable_daily(
+        self,
+        guild_id: int,
+        *,
+        channel_id: int,
+        daily_time: str,
+        timezone: str,
+        discussion: bool,
+        next_at: datetime | None,
+    ) -> None:
+        """Daily posts on, in `channel_id` at `daily_time` in `timezone`, the problem cleared,
+        the scheduler to look again at `next_at`. The first date still to post is kept, so
+        setting the schedule again never brings a second post for one date."""
+        await self._write_settings(
+            guild_id,
+            partial(
+                _guilds.enable_daily,
+                guild_id=guild_id,
+                channel_id=channel_id,
+                daily_time=daily_time,
+                timezone=timezone,
+                discussion=discussion,
+                next_at=next_at,
+            ),
         )
-        return await self._write(claim)
 
-    async def save_deck(self, state: DeckState) -> None:
-        """Save the rotation without touching the last posted date."""
-        await self._write(partial(_guilds.save_deck, state=state))
+    async def disable_daily(self, guild_id: int) -> None:
+        """Daily posts off and out of the queue, the problem cleared; nothing else changes."""
+        await self._write_settings(guild_id, partial(_guilds.disable_daily, guild_id=guild_id))
+
+    async def set_daily_problem(
+        self, guild_id: int, problem: str | None, *, local_date: date | None = None
+    ) -> None:
+        """Store (None: clear) the problem `/daily status` shows; with `local_date`, also on
+        that day's claim. Only that column changes: posts stay on or off as they are."""
+        work = partial(
+            _guilds.set_daily_problem, guild_id=guild_id, problem=problem, local_date=local_date
+        )
+        await self._write_settings(guild_id, work)
+
+    async def reschedule_daily(self, changes: Mapping[int, datetime | None]) -> None:
+        """Move servers' next look-in times (None: out of the queue), in one transaction; a
+        server whose posts are off meanwhile is left alone."""
+        try:
+            await self._write(partial(_guilds.reschedule_daily, changes=dict(changes)))
+        finally:
+            for guild_id in changes:
+                self.settings_cache.invalidate(guild_id)
+
+    def forget_cached(self, guild_id: int) -> None:
+        """Drop what is held in memory for a server (it removed the bot)."""
+        self.settings_cache.invalidate(guild_id)
+
+    # -- the daily-post queue and the fact decks ----------------------------------------------
+
+    async def due_daily_posts(self, now: datetime, limit: int = 500) -> list[DailyDue]:
+        """Servers whose next look-in time is at or before `now`, earliest first, at most
+        `limit`, each with its stored deck. Reads only those rows (an index range)."""
+        return await self._read(partial(_daily.due, now=now, limit=limit))
+
+    async def next_daily_due(self) -> datetime | None:
+        """The earliest look-in time of any server (None: no server posts)."""
+        return await self._read(_daily.next_due)
+
+    async def claim_daily_posts(
+        self, claims: Sequence[DailyClaim], now: datetime
+    ) -> list[ClaimResult]:
+        """Claim posts before they are sent, in one transaction; one result per claim.
+
+        CLAIMED: the claim row (server, local date) is new and the deck and the queue moved on
+        with it: the caller sends the post (at most once: a crash after this loses the post,
+        never repeats it). ALREADY_CLAIMED: that date was claimed before (here or by another
+        process). CHANGED: posts were switched off, moved to another channel, or the deck
+        changed since the caller read them; nothing was written, read again.
+        """
+        if not claims:
+            return []
+        results = await self._write(partial(_daily.claim, claims=list(claims), now=now))
+        for claim in claims:
+            self.settings_cache.invalidate(claim.guild_id)
+        return results
+
+    async def last_daily_claim(self, guild_id: int) -> date | None:
+        """The latest local date a daily post was claimed for (None: never)."""
+        return await self._read(partial(_daily.last_claim, guild_id=guild_id))
+
+    async def get_deck(self, guild_id: int) -> Deck | None:
+        """The server's fact deck as stored (None: never drawn from)."""
+        return await self._read(partial(_daily.get_deck, guild_id=guild_id))
+
+    async def save_deck(self, guild_id: int, before: Deck | None, after: Deck) -> bool:
+        """Store `after` if the stored deck is still `before` (None: no deck yet); False when
+        someone else changed it first (read again and redraw)."""
+        work = partial(_daily.save_deck, guild_id=guild_id, before=before, after=after)
+        return await self._write(work)
 
     # -- quiz answers and activity ------------------------------------------------------------
 
@@ -211,26 +322,29 @@ class Storage:
         local_date: date,
     ) -> None:
         """Store one quiz answer; answering also counts as activity on `local_date`."""
-        user = self.user_hash(user_id)
-
-        async def work(conn: aiosqlite.Connection) -> None:
-            await _scores.remember_member(conn, guild_id, user, _name(display_name))
-            await _scores.record_answer(
-                conn, guild_id, user, question_id, section_id, correct, local_date
-            )
-            await _scores.record_activity(conn, guild_id, user, local_date)
-
+        work = partial(
+            _scores.save_answer,
+            guild_id=guild_id,
+            user_hash=self.user_hash(user_id),
+            display_name=_name(display_name),
+            question_id=question_id,
+            section_id=section_id,
+            correct=correct,
+            local_date=local_date,
+        )
         await self._write(work)
 
     async def record_activity(
         self, guild_id: int, user_id: int, display_name: str, local_date: date
     ) -> None:
-        user = self.user_hash(user_id)
-
-        async def work(conn: aiosqlite.Connection) -> None:
-            await _scores.remember_member(conn, guild_id, user, _name(display_name))
-            await _scores.record_activity(conn, guild_id, user, local_date)
-
+        """A day of study (a post in a discussion thread) for streaks."""
+        work = partial(
+            _scores.save_activity,
+            guild_id=guild_id,
+            user_hash=self.user_hash(user_id),
+            display_name=_name(display_name),
+            local_date=local_date,
+        )
         await self._write(work)
 
     async def leaderboard(
@@ -240,23 +354,28 @@ class Storage:
         since: date | None = None,
         limit: int = 10,
     ) -> list[ScoreRow]:
-        async with self._reading() as conn:
-            return await _scores.leaderboard(conn, guild_id, section, since, limit)
+        """The server's best: most correct answers, then fewer attempts, then name."""
+        work = partial(
+            _scores.leaderboard, guild_id=guild_id, section=section, since=since, limit=limit
+        )
+        return await self._read(work)
 
     async def progress(self, guild_id: int, user_id: int) -> list[SectionScore]:
-        async with self._reading() as conn:
-            return await _scores.progress(conn, guild_id, self.user_hash(user_id))
+        """A member's answers and correct answers per section, by section id."""
+        user = self.user_hash(user_id)
+        return await self._read(partial(_scores.progress, guild_id=guild_id, user_hash=user))
 
     async def activity_dates(self, guild_id: int, user_id: int) -> list[date]:
-        async with self._reading() as conn:
-            return await _scores.activity_dates(conn, guild_id, self.user_hash(user_id))
+        """A member's days of study, oldest first."""
+        user = self.user_hash(user_id)
+        return await self._read(partial(_scores.activity_dates, guild_id=guild_id, user_hash=user))
 
     async def activity_dates_of(
         self, guild_id: int, user_hashes: list[str]
     ) -> dict[str, list[date]]:
         """Activity days by user hash, for leaderboard rows (which carry only the hash)."""
-        async with self._reading() as conn:
-            return await _scores.activity_dates_of(conn, guild_id, list(user_hashes))
+        work = partial(_scores.activity_dates_of, guild_id=guild_id, user_hashes=list(user_hashes))
+        return await self._read(work)
 
     async def forget_user(self, user_id: int) -> int:
         """Delete everything keyed by this user's hash, queued log rows included; return count."""
@@ -269,8 +388,9 @@ class Storage:
     async def stats(
         self, since: datetime | None = None, guild_id: int | None = None, limit: int = 10
     ) -> Stats:
-        async with self._reading() as conn:
-            return await _usage.stats(conn, since, guild_id, limit)
+        """Usage of the query log for one server or all (None), since a time or all time."""
+        work = partial(_usage.stats, since=since, guild_id=guild_id, limit=limit)
+        return await self._read(work)
 
     async def prune(self, before: datetime) -> int:
         """Delete query-log rows older than `before`, in short transactions; return count."""
@@ -285,10 +405,10 @@ class Storage:
         self, since: datetime | None = None, guild_id: int | None = None
     ) -> AsyncIterator[QueryRow]:
         """Every stored query-log row (oldest first), fetched a page at a time."""
-        after = 0
+        after: tuple[str, int] = ("", 0)
         while True:
-            async with self._reading() as conn:
-                page = await _usage.query_page(conn, after, since, guild_id)
+            work = partial(_usage.query_page, after=after, since=since, guild_id=guild_id)
+            page = await self._read(work)
             for _, row in page:
                 yield row
             if len(page) < _usage.EXPORT_PAGE:
@@ -297,59 +417,19 @@ class Storage:
 
     # -- helpers ------------------------------------------------------------------------------
 
-    @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _read(self, work: Work[T]) -> T:
         self._check_open()
-        async with self._lock:
-            try:
-                yield await self._usable_connection()
-            except sqlite3.Error as exc:
-                self._note_failure(exc)
-                raise StorageError(f"database error: {exc}") from exc
+        return await self._engine.read(work)
 
-    async def _write(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        """Run `work(conn)` in one transaction; once more on a fresh connection if the first
-        one turned out to be stuck read-only (it opened the file while it was read-only)."""
+    async def _write(self, work: Work[T]) -> T:
         self._check_open()
-        async with self._lock:
-            for attempt in (1, 2):
-                try:
-                    return await self._attempt(work)
-                except sqlite3.Error as exc:
-                    self._note_failure(exc)
-                    if not (self._stale and attempt == 1):
-                        raise StorageError(f"database error: {exc}") from exc
-        raise AssertionError("unreachable")
+        return await self._engine.write(work)
 
-    async def _attempt(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
-        conn = await self._usable_connection()
-        await conn.execute("BEGIN IMMEDIATE")
+    async def _write_settings(self, guild_id: int, work: Work[None]) -> None:
         try:
-            result = await work(conn)
-            await conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    await conn.execute("ROLLBACK")
-            raise
-        return result
-
-    def _note_failure(self, exc: sqlite3.Error) -> None:
-        # A connection that opened a read-only file stays read-only after the file is fixed.
-        if needs_reopen(exc) and self._writer.connection is not self._conn:
-            self._stale = True
-
-    async def _usable_connection(self) -> aiosqlite.Connection:
-        """The main connection, replaced first if an earlier error said it may be stuck."""
-        if self._stale:
-            try:
-                fresh = await connect(self.path, busy_timeout_ms=self._busy_timeout_ms)
-            except StorageError as exc:
-                raise sqlite3.OperationalError(str(exc)) from exc
-            old, self._conn, self._stale = self._conn, fresh, False
-            with contextlib.suppress(Exception):
-                await old.close()
-        return self._conn
+            await self._write(work)
+        finally:
+            self.settings_cache.invalidate(guild_id)  # even a failed write may have committed
 
     def _check_open(self) -> None:
         if self._closed:

@@ -5,7 +5,6 @@ Interaction callbacks and webhook followups live in `_rest_interactions`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -91,13 +90,16 @@ class _Routes:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        request[RECEIVED_AT] = time.perf_counter()
+        request[RECEIVED_AT] = self.fake.clock()
         path = request.path.removeprefix(API)
         needs_token = request.path.startswith(API) and not path.startswith(UNAUTHENTICATED)
         try:
             if needs_token and request.headers.get("Authorization") != f"Bot {self.fake.token}":
                 raise DiscordError(401, 0, "401: Unauthorized")
             await self.fake.holds.wait_if_held(request, path)
+            limited = self.fake.rate_limits.check(request.method, path, request[RECEIVED_AT])
+            if limited is not None:
+                return limited
             return await handler(request)
         except DiscordError as exc:
             if exc.status != 404 or handler != self.not_found:
@@ -245,6 +247,8 @@ class _Routes:
 
     async def post_message(self, request: web.Request) -> web.Response:
         channel = self._channel(request)
+        if channel.refuses_bot_posts:
+            raise DiscordError(403, 50013, "Missing Permissions")
         body = await read_body(request)
         problems = check_message(body.data, files=len(body.files))
         if problems:

@@ -57,6 +57,10 @@ class _InteractionRoutes:
         interaction = self.fake.interactions.get(snowflake(request, "interaction_id"))
         if interaction is None or interaction.token != request.match_info["token"]:
             raise unknown("interaction", 10062)
+        late = received_at - interaction.dispatched_at > self.fake.interaction_deadline
+        if interaction.dispatched_at and interaction.callback is None and late:
+            self.fake.late_callbacks.append(interaction)
+            raise unknown("interaction", 10062)  # the token is gone, as on Discord
         body = await read_body(request)
         if interaction.callback is not None:
             raise DiscordError(400, 40060, "Interaction has already been acknowledged.")

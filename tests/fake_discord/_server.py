@@ -15,6 +15,7 @@ from aiohttp import web
 from ._gateway import GatewaySession
 from ._holds import Hold, Holds
 from ._ids import Snowflakes
+from ._ratelimits import RateLimitHit, RateLimits
 from ._records import (
     LOADING_FLAG,
     FakeInteraction,
@@ -40,9 +41,21 @@ class FakeDiscord:
     """
 
     def __init__(
-        self, *, token: str | None = None, bot_name: str = "peacebot", timeout: float = 5.0
+        self,
+        *,
+        token: str | None = None,
+        bot_name: str = "peacebot",
+        timeout: float = 5.0,
+        interaction_deadline: float = 3.0,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.timeout = timeout
+        # Discord forgets an interaction's token when its first response has not come within
+        # 3 s: a late callback gets 404 "Unknown interaction" (10062). `clock` decides "late".
+        self.interaction_deadline = interaction_deadline
+        self.clock = clock
+        self.late_callbacks: list[FakeInteraction] = []
+        self.rate_limits = RateLimits()
         self.ids = Snowflakes()
         self.world = World(self.ids, bot_name=bot_name)
         self.token = token or "fake." + secrets.token_urlsafe(24)
@@ -160,9 +173,29 @@ class FakeDiscord:
     async def dispatch_interaction(self, payload: dict[str, Any], label: str) -> FakeInteraction:
         interaction = self.register_interaction(payload, label)
         session = await self.wait_for_session()
-        interaction.dispatched_at = time.perf_counter()
+        interaction.dispatched_at = self.clock()
         await session.dispatch("INTERACTION_CREATE", payload)
         return interaction
+
+    def rate_limit(
+        self,
+        method: str,
+        path: str,
+        *,
+        times: int = 1,
+        retry_after: float = 0.25,
+        is_global: bool = False,
+    ) -> None:
+        """Answer the next `times` requests `METHOD path` (a regex over the path after
+        /api/v10, e.g. r"/channels/\\d+/messages") with 429 and `retry_after` seconds."""
+        self.rate_limits.add(
+            method, path, times=times, retry_after=retry_after, is_global=is_global
+        )
+
+    @property
+    def rate_limited(self) -> list[RateLimitHit]:
+        """The requests answered with 429, in order."""
+        return self.rate_limits.hits
 
     # -- waiting: each wait is bounded by `self.timeout` ----------------------------------------
 
@@ -227,6 +260,11 @@ class FakeDiscord:
             lines.append(f"requests the fake refused: {self.rejected[-5:]}")
         if self.unhandled:
             lines.append(f"routes the fake does not implement: {self.unhandled[-5:]}")
+        if self.late_callbacks:
+            late = [i.label for i in self.late_callbacks[-5:]]
+            lines.append(
+                f"first responses after the {self.interaction_deadline} s deadline: {late}"
+            )
         if self.dropped_events:
             lines.append(f"events not delivered (intents): {self.dropped_events[-5:]}")
         return "\n".join(lines)

@@ -107,6 +107,9 @@ class Channel:
     auto_archive_duration: int = 1440
     archived: bool = False
     created_at: str = field(default_factory=iso)
+    # The bot may not post here (a permission taken away in a way discord.py cannot see):
+    # posts get 403 Missing Permissions, as on Discord.
+    refuses_bot_posts: bool = False
 
     @property
     def is_thread(self) -> bool:

@@ -44,7 +44,8 @@ async def start_peacebot(
     async with AsyncExitStack() as stack:
 
         async def start(**options: Any) -> BotHarness:
-            """`options`: prefix, dev_guild (see peacebot_client) or PeacebotBot arguments."""
+            """`options`: prefix, dev_guild, db_path (see peacebot_client) or PeacebotBot
+            arguments."""
             bot = await stack.enter_async_context(peacebot_client(fake_discord, library, **options))
             return await stack.enter_async_context(running_bot(fake_discord, bot))
 

@@ -182,10 +182,20 @@ class BotHarness:
         values: list[str] | None = None,
     ) -> Response:
         """Click button (or pick `values` in select) `custom_id` on `message`, as it is now."""
+        interaction = await self.dispatch_click(custom_id, message, user=user, values=values)
+        return await self.fake.wait_for_answer(interaction.id)
+
+    async def dispatch_click(
+        self,
+        custom_id: str,
+        message: MessageView | dict[str, Any],
+        *,
+        user: Who | None = None,
+        values: list[str] | None = None,
+    ) -> FakeInteraction:
         current = self._current(message)
         payload = self.build.component(custom_id, current, self._user(user), values)
-        interaction = await self.fake.dispatch_interaction(payload, f"click {custom_id!r}")
-        return await self.fake.wait_for_answer(interaction.id)
+        return await self.fake.dispatch_interaction(payload, f"click {custom_id!r}")
 
     async def send_message(
         self,

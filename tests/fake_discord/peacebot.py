@@ -23,9 +23,11 @@ async def peacebot_client(
     *,
     prefix: str = "!",
     dev_guild: bool = False,
+    db_path: str = ":memory:",
     **options: Any,
 ) -> AsyncIterator[PeacebotBot]:
-    """A PeacebotBot on `library` with its own in-memory Storage, closed afterwards.
+    """A PeacebotBot on `library` with its own Storage (in memory unless `db_path` names a
+    file), closed afterwards.
 
     `dev_guild=True` sets PEACEBOT_DEV_GUILD to the fake's guild; `options` go to the bot.
     """
@@ -37,14 +39,14 @@ async def peacebot_client(
     config = Config(
         token=fake.token,
         content_dir=BUNDLED_CONTENT,
-        db_path=":memory:",
+        db_path=db_path,
         prefix=prefix,
         dev_guild_id=fake.world.guild_id if dev_guild else None,
         log_level="INFO",
     )
     # The fake sends GUILD_CREATE right after READY: no need to wait 2 s for stragglers.
     options.setdefault("guild_ready_timeout", 0.1)
-    storage = await Storage.open(":memory:")
+    storage = await Storage.open(db_path)
     try:
         yield PeacebotBot(config, library=library, storage=storage, **options)
     finally:
