@@ -173,10 +173,52 @@ async def _v3_indexed_state(conn: aiosqlite.Connection) -> None:
     )
 
 
+async def _v4_exams_and_reports(conn: aiosqlite.Connection) -> None:
+    """Exam results, reports of mistakes in the content, each server's moderators' channel for
+    them, and an index that counts a member's quiz answers per day (the activity calendar)."""
+    if "report_channel_id" not in await _columns(conn, "guild_settings"):
+        await conn.execute("ALTER TABLE guild_settings ADD COLUMN report_channel_id INTEGER")
+    await _run_script(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS exam_results (
+            id          INTEGER PRIMARY KEY,
+            user_hash   TEXT NOT NULL,
+            section     TEXT,                     -- NULL: questions from every section
+            started_at  TEXT NOT NULL,            -- ISO 8601 UTC
+            finished_at TEXT NOT NULL,
+            asked       INTEGER NOT NULL,
+            correct     INTEGER NOT NULL,
+            timed_out   INTEGER NOT NULL DEFAULT 0,
+            by_section  TEXT NOT NULL DEFAULT '[]' -- JSON [[section id, asked, correct], ...]
+        );
+        CREATE INDEX IF NOT EXISTS exam_results_user ON exam_results (user_hash, finished_at);
+        CREATE INDEX IF NOT EXISTS exam_results_user_section
+            ON exam_results (user_hash, section, finished_at);
+        CREATE TABLE IF NOT EXISTS mistake_reports (
+            id              INTEGER PRIMARY KEY,
+            entry_id        TEXT NOT NULL,
+            content_version TEXT NOT NULL,        -- the library version the member read
+            what            TEXT NOT NULL,
+            source          TEXT,
+            user_hash       TEXT NOT NULL,
+            at              TEXT NOT NULL,        -- ISO 8601 UTC
+            reported_on     TEXT NOT NULL,        -- its UTC date
+            guild_id        INTEGER,
+            UNIQUE (user_hash, entry_id, reported_on)  -- one per member, entry and day
+        );
+        CREATE INDEX IF NOT EXISTS mistake_reports_at ON mistake_reports (at);
+        CREATE INDEX IF NOT EXISTS quiz_answers_member_day
+            ON quiz_answers (guild_id, user_hash, answered_on);
+        """,
+    )
+
+
 MIGRATIONS: tuple[Step, ...] = (
     _v1_base_tables,
     _v2_indexes_and_daily_problem,
     _v3_indexed_state,
+    _v4_exams_and_reports,
 )
 LATEST = len(MIGRATIONS)
 

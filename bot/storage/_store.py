@@ -5,7 +5,9 @@ The interface is engine-neutral: callers see only the plain data of `_models` an
 database past the busy timeout; try again later). What is the same for every engine lives here:
 user hashing, the settings cache, the query-log queue, pruning and export loops. The engine
 (`_sqlite.SqliteEngine`) owns connections and transactions; the SQL sits in one module per
-concern (`_guilds`, `_daily`, `_scores`, `_usage`), so another dialect can sit beside it.
+concern (`_guilds`, `_daily`, `_scores`, `_usage`, `_exams`, `_reports`), so another dialect
+can sit beside it. `Storage` is also the `bot.exam.ExamStore` and the
+`bot.reports.ReportStore`.
 
 Guarantees every engine keeps:
 - reads never wait for writes: a long write, or another process holding the write lock, delays
@@ -28,7 +30,9 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from bot.deck import Deck
-from bot.storage import _daily, _guilds, _scores, _usage
+from bot.exam import ExamRecord
+from bot.reports import MistakeReport
+from bot.storage import _daily, _exams, _guilds, _reports, _scores, _usage
 from bot.storage._migrations import read_salt
 from bot.storage._models import (
     ClaimResult,
@@ -377,11 +381,60 @@ class Storage:
         work = partial(_scores.activity_dates_of, guild_id=guild_id, user_hashes=list(user_hashes))
         return await self._read(work)
 
+    async def answers_per_day(self, guild_id: int, user_id: int, since: date) -> dict[date, int]:
+        """A member's quiz answers per local day from `since` on (the activity calendar)."""
+        user = self.user_hash(user_id)
+        work = partial(_scores.answers_per_day, guild_id=guild_id, user_hash=user, since=since)
+        return await self._read(work)
+
     async def forget_user(self, user_id: int) -> int:
         """Delete everything keyed by this user's hash, queued log rows included; return count."""
         user = self.user_hash(user_id)
         removed = await self._writer.discard(lambda row: row[3] == user)
-        return removed + await self._write(partial(_scores.forget, user_hash=user))
+        return removed + await self._write(partial(_forget_everything, user_hash=user))
+
+    # -- exams (bot.exam.ExamStore) -----------------------------------------------------------
+
+    async def save_exam(self, record: ExamRecord) -> None:
+        """Append one finished exam."""
+        await self._write(partial(_exams.save, record=record))
+
+    async def exam_history(
+        self, user_hash: str, section: str | None, limit: int
+    ) -> list[ExamRecord]:
+        """The member's latest exams, newest first: of one section, or (None) of all exams."""
+        work = partial(_exams.history, user_hash=user_hash, section=section, limit=limit)
+        return await self._read(work)
+
+    async def forget_exams(self, user_hash: str) -> int:
+        """Delete the member's exams (`forget_user` does this too); return how many."""
+        return await self._write(partial(_exams.forget, user_hash=user_hash))
+
+    # -- reports of mistakes (bot.reports.ReportStore) ----------------------------------------
+
+    async def add_report(self, report: MistakeReport) -> bool:
+        """Store the report; False (nothing stored) if the member already reported this entry
+        on that UTC day."""
+        return await self._write(partial(_reports.add, report=report))
+
+    async def mistake_reports(self, since: datetime | None = None) -> list[MistakeReport]:
+        """Reports at or after `since`, oldest first."""
+        return await self._read(partial(_reports.listed, since=since))
+
+    async def count_reports(self, since: datetime | None = None) -> int:
+        return await self._read(partial(_reports.count, since=since))
+
+    async def forget_reports(self, user_hash: str) -> int:
+        """Delete the member's reports (`forget_user` does this too); return how many."""
+        return await self._write(partial(_reports.forget, user_hash=user_hash))
+
+    async def report_channel(self, guild_id: int) -> int | None:
+        """The server's moderators' channel for reports, if set."""
+        return await self._read(partial(_reports.channel, guild_id=guild_id))
+
+    async def set_report_channel(self, guild_id: int, channel_id: int | None) -> None:
+        """Set (None: clear) only that column of the server's settings."""
+        await self._write(partial(_reports.set_channel, guild_id=guild_id, channel_id=channel_id))
 
     # -- statistics and maintenance -----------------------------------------------------------
 
@@ -434,6 +487,14 @@ class Storage:
     def _check_open(self) -> None:
         if self._closed:
             raise StorageError("the storage is closed")
+
+
+async def _forget_everything(conn: Any, user_hash: str) -> int:
+    """Every table keyed by the user's hash, in one transaction."""
+    deleted = 0
+    for forget in (_scores.forget, _exams.forget, _reports.forget):
+        deleted += await forget(conn, user_hash)
+    return deleted
 
 
 def _name(display_name: str) -> str:
