@@ -72,6 +72,7 @@ class Question:
     explanation: str
     section: str
     source: Source | None = None
+    hint: str | None = None
 
     @property
     def answer(self) -> str:
@@ -91,6 +92,7 @@ class Question:
             explanation=entry.explanation,
             section=entry.section,
             source=entry.source,
+            hint=entry.hint,
         )
 
 
