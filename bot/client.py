@@ -45,6 +45,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.daily",
     "cogs.quiz",
     "cogs.discuss",
+    "cogs.reports",
 )
 
 HEARTBEAT_SECONDS = 60

@@ -291,7 +291,7 @@ class _Routes:
         problems = check_message(body.data, files=len(body.files), editing=True)
         if problems:
             raise invalid_form(problems)
-        edited = self.fake.edit_message(int(message["id"]), body.data)
+        edited = self.fake.edit_message(int(message["id"]), body.data, body.files)
         await self.fake.message_log.touched()
         return ok(edited)
 

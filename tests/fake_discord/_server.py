@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ._gateway import GatewaySession
 from ._holds import Hold, Holds
+from ._http import Attachment
 from ._ids import Snowflakes
 from ._ratelimits import RateLimitHit, RateLimits
 from ._records import (
@@ -213,6 +214,15 @@ class FakeDiscord:
         assert interaction.answer is not None
         return interaction.answer
 
+    async def wait_for_kind(self, interaction_id: int, kind: str) -> Response:
+        """The interaction's first response of `kind` ("callback", "followup", "edit")."""
+        interaction = self.interactions[interaction_id]
+        responses = await self._bounded(
+            interaction.wait_until(lambda found: any(r.kind == kind for r in found)),
+            f"no {kind} for {interaction.label}",
+        )
+        return next(r for r in responses if r.kind == kind)
+
     async def wait_for_responses(self, interaction_id: int, count: int) -> list[Response]:
         """The interaction's responses once there are at least `count` (callback, edits, ...)."""
         interaction = self.interactions[interaction_id]
@@ -304,7 +314,7 @@ class FakeDiscord:
         data: dict[str, Any],
         *,
         message_type: int = 0,
-        files: list[str] | None = None,
+        files: list[Attachment] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         message_id = self.ids.next()
@@ -320,7 +330,7 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [_attachment(self.ids.next(), name) for name in files or []],
+            "attachments": [_attachment(self.ids.next(), file) for file in files or []],
             "embeds": [_embed(e) for e in data.get("embeds") or []],
             "components": data.get("components") or [],
             "pinned": False,
@@ -335,10 +345,17 @@ class FakeDiscord:
             channel.message_count += 1
         return message
 
-    def edit_message(self, message_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    def edit_message(
+        self, message_id: int, data: dict[str, Any], files: list[Attachment] | None = None
+    ) -> dict[str, Any]:
+        """Apply an edit. `attachments` in the payload lists the ones to keep (by id) and the
+        new files (by index), as Discord reads it."""
         message = self.message_store[message_id]
         for key in EDITABLE_MESSAGE_KEYS:
-            if key in data and data[key] is not None:
+            if key == "attachments":
+                if key in data or files:
+                    message[key] = self._attachments_after_edit(message, data, files or [])
+            elif key in data and data[key] is not None:
                 message[key] = [_embed(e) for e in data[key]] if key == "embeds" else data[key]
         message["flags"] = int(message.get("flags") or 0) & ~LOADING_FLAG
         message["edited_timestamp"] = iso()
@@ -346,6 +363,19 @@ class FakeDiscord:
         if record is not None:
             record.edits.append(dict(message))
         return message
+
+    def _attachments_after_edit(
+        self, message: dict[str, Any], data: dict[str, Any], files: list[Attachment]
+    ) -> list[dict[str, Any]]:
+        listed = data.get("attachments")
+        if listed is None:  # no list: the old ones stay, new files are added
+            return [*message.get("attachments", []), *(self._new_attachment(f) for f in files)]
+        old = {a["id"]: a for a in message.get("attachments", [])}
+        kept = [old[str(a["id"])] for a in listed if str(a.get("id")) in old]
+        return kept + [self._new_attachment(file) for file in files]
+
+    def _new_attachment(self, file: Attachment) -> dict[str, Any]:
+        return _attachment(self.ids.next(), file)
 
     def snapshot(self, message_id: int | None) -> dict[str, Any] | None:
         """The message as it is now. A shallow copy is enough: every change to a stored
@@ -399,6 +429,12 @@ def _embed(embed: dict[str, Any]) -> dict[str, Any]:
     return {"type": "rich", **embed}
 
 
-def _attachment(attachment_id: int, filename: str) -> dict[str, Any]:
-    url = f"https://cdn.invalid/attachments/{attachment_id}/{filename}"
-    return {"id": str(attachment_id), "filename": filename, "size": 0, "url": url, "proxy_url": url}
+def _attachment(attachment_id: int, file: Attachment) -> dict[str, Any]:
+    url = f"https://cdn.invalid/attachments/{attachment_id}/{file.filename}"
+    found: dict[str, Any] = {"id": str(attachment_id), "filename": file.filename,
+                             "size": len(file.data), "url": url, "proxy_url": url}  # fmt: skip
+    if file.data.startswith(b"\x89PNG\r\n\x1a\n"):
+        found["content_type"] = "image/png"
+    if file.description is not None:
+        found["description"] = file.description
+    return found
