@@ -46,6 +46,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.quiz",
     "cogs.discuss",
     "cogs.reports",
+    "cogs.pictures",
 )
 
 HEARTBEAT_SECONDS = 60

@@ -181,7 +181,10 @@ async def test_quiz_answered_by_two_members_gives_the_right_scoreboard(
     shown = MessageRecord(message=revealed, body={})  # question 1 as it stands now: revealed
     assert "is right" in shown.embed["title"]
     assert "1 person" in shown.embed["description"]
-    assert all(button.get("disabled") for button in shown.buttons)
+    choices = [b for b in shown.buttons if b["custom_id"].startswith("pb:quiz:")]
+    assert choices and all(button.get("disabled") for button in choices)
+    report = shown.button("Report a mistake")  # a reveal is an answer card too
+    assert report["custom_id"].endswith(f":{question_of(first, library).id}")
 
     answer = question_of(second, library).answer
     await harness.click(choice_id(second, answer, right=True), second, user="alice")
