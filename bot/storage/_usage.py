@@ -109,13 +109,15 @@ PAGE = (
 
 async def query_page(
     conn: aiosqlite.Connection,
-    after: tuple[str, int],
+    after: tuple[str, int] | None,
     since: datetime | None,
     guild_id: int | None,
 ) -> list[tuple[tuple[str, int], QueryRow]]:
     """The next page of rows, oldest first, after the (at, id) key `after`: keyset paging on
     the same index the filter uses, so every page costs the same."""
     where, params = scope(since, guild_id)
-    async with conn.execute(PAGE.format(where), (*params, *after, EXPORT_PAGE)) as cursor:
+    async with conn.execute(
+        PAGE.format(where), (*params, *(after or ("", 0)), EXPORT_PAGE)
+    ) as cursor:
         rows = await cursor.fetchall()
     return [((row[1], row[0]), QueryRow(*row[1:10], bool(row[10]), row[11])) for row in rows]
