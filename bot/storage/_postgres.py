@@ -89,7 +89,7 @@ def display_url(url: str) -> str:
 
 
 def storage_error(exc: BaseException, doing: str) -> StorageError:
-    if isinstance(exc, _BUSY | TimeoutError):
+    if isinstance(exc, (*_BUSY, TimeoutError)):
         return StorageBusy(f"the database is busy ({doing}): {exc}")
     return StorageError(f"database error ({doing}): {exc}")
 
