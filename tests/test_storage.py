@@ -645,3 +645,25 @@ async def test_changing_a_schedule_is_announced(storage: Storage) -> None:
     await enable(storage, next_at=MONDAY_9)
     await until_true(lambda: heard, "the announcement")
     assert heard == [{"kind": "daily", "guild": GUILD}]
+
+
+async def test_postgresql_connections_that_the_server_drops_come_back(postgres: Backend) -> None:
+    """The query log's connection and the listener both reconnect after the server ends them
+    (a restart, a failover); events resume and no logged row is lost."""
+    store = await postgres.open(log_interval=0.01, log_backoff_max=0.05)
+    heard: list[dict] = []
+    store.subscribe(heard.append)
+    assert await store.listening(10)
+    store.log(record("before"))
+    assert await store.flush()
+    ended = await postgres.rows(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'peacebot' AND pid <> pg_backend_pid()"
+    )
+    assert ended
+    store.log(record("after"))
+    assert await store.flush(max_wait=30)
+    await until_true(lambda: {"kind": "listener-reconnected"} in heard, "the listener is back")
+    await store.publish("reload", request="r2")
+    await until_true(lambda: {"kind": "reload", "request": "r2"} in heard, "events again")
+    assert [row.query async for row in store.iter_queries()] == ["before", "after"]
