@@ -205,10 +205,14 @@ class PostgresBackend(Backend):
     async def writer_waiting(self) -> None:
         import asyncio
 
-        while not await self._admin(
-            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'peacebot' "
-            "AND wait_event_type = 'Lock'"
-        ):
+        # The server has no event to wait on for "a session started waiting": poll its view.
+        while True:
+            waiting = await self._admin(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = 'peacebot' "
+                "AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                return
             await asyncio.sleep(0.005)
 
     async def open_transactions(self) -> int:
