@@ -23,9 +23,11 @@ from bot.storage._models import (
     SyncClaim,
 )
 from bot.storage._store import Storage
+from bot.storage._transfer import Copied, copy_sqlite_to_postgres, parse_source
 
 __all__ = [
     "ClaimResult",
+    "Copied",
     "Count",
     "DailyClaim",
     "DailyDue",
@@ -41,4 +43,6 @@ __all__ = [
     "StorageError",
     "SyncClaim",
     "check_writable",
+    "copy_sqlite_to_postgres",
+    "parse_source",
 ]

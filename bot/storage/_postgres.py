@@ -63,7 +63,7 @@ _BUSY = (
     asyncpg.QueryCanceledError,
     asyncpg.TooManyConnectionsError,
 )
-_DATABASE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+DATABASE_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 # Caused by the rows themselves: retrying would fail forever.
 _BAD_DATA = (
     asyncpg.DataError,
@@ -110,7 +110,7 @@ async def connect(url: str, busy_timeout_ms: int, **settings: str) -> asyncpg.Co
         return await asyncpg.connect(
             url, timeout=CONNECT_TIMEOUT, server_settings=_settings(busy_timeout_ms, **settings)
         )
-    except (*_DATABASE_ERRORS, TimeoutError) as exc:
+    except (*DATABASE_ERRORS, TimeoutError) as exc:
         raise StorageError(f"cannot connect to {display_url(url)}: {_reason(exc)}") from exc
 
 
@@ -149,7 +149,7 @@ class PostgresEngine:
         try:
             await migrate_pg(first)
             schema = await first.fetchval("SELECT current_schema()")
-        except _DATABASE_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise StorageError(f"cannot prepare database {engine.path}: {exc}") from exc
         finally:
             await first.close()
@@ -175,7 +175,7 @@ class PostgresEngine:
                 timeout=CONNECT_TIMEOUT,
                 server_settings=_settings(busy_timeout_ms, **settings),
             )
-        except (*_DATABASE_ERRORS, TimeoutError) as exc:
+        except (*DATABASE_ERRORS, TimeoutError) as exc:
             raise StorageError(f"cannot connect to {display_url(url)}: {_reason(exc)}") from exc
 
     async def close(self) -> None:
@@ -206,7 +206,7 @@ class PostgresEngine:
         try:
             async with pool.acquire() as conn:
                 return await work(conn)
-        except _DATABASE_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise storage_error(exc, "reading") from exc
 
     async def write(self, work: Work[T]) -> T:
@@ -222,7 +222,7 @@ class PostgresEngine:
                 f"the database is busy: other writes held every connection for "
                 f"{self.busy_timeout_ms} ms"
             ) from None
-        except _DATABASE_ERRORS as exc:
+        except DATABASE_ERRORS as exc:
             raise storage_error(exc, "writing") from exc
         try:
             return await self._transaction(conn, work, deadline - loop.time())
@@ -240,7 +240,7 @@ class PostgresEngine:
             await transaction.commit()
         except BaseException as exc:
             await asyncio.shield(_abort(conn, transaction))
-            if isinstance(exc, _DATABASE_ERRORS):
+            if isinstance(exc, DATABASE_ERRORS):
                 raise storage_error(exc, "writing") from exc
             raise
         return result
