@@ -95,7 +95,9 @@ def coming_minute(now: datetime) -> datetime:
 async def until(condition, what: str, within: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     """Poll something outside this process (a database, another process) with a bound."""
     async with asyncio.timeout(within):
-        while not await condition():
+        while True:
+            if await condition():
+                return
             await asyncio.sleep(0.05)
 
 
