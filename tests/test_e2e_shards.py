@@ -201,3 +201,36 @@ async def test_three_processes_on_two_shards_answer_and_post_exactly_once(
     assert len(fake.sync_requests) == 1
     for process in (one, zero_again, zero):
         no_errors(process)
+
+
+async def test_sync_is_the_deploy_step_and_a_fresh_install_syncs_by_itself(
+    fake: FakeDiscord, processes: list[PeacebotProcess], tmp_path: Path
+) -> None:
+    """SQLite, one process, as the README's quick start runs it: the first `peacebot run`
+    syncs (a fresh install gets its commands), later starts do not; `peacebot sync` syncs
+    whenever it is run (the deploy step), and `run` after it does not again."""
+    fake.recommended_shards = 1
+    first = PeacebotProcess(tmp_path, fake.api_base, fake.gateway_url, TOKEN)
+    processes.append(first)
+    await first.start()
+    await first.wait_for_line(READY)
+    assert len(fake.sync_requests) == 1
+    first.send_signal(signal.SIGTERM)
+    assert await first.exit_code(within=10) == 0
+    again = PeacebotProcess(tmp_path, fake.api_base, fake.gateway_url, TOKEN)
+    processes.append(again)
+    await again.start()
+    await again.wait_for_line(r"slash commands unchanged")
+    await again.wait_for_line(READY)
+    again.send_signal(signal.SIGTERM)
+    assert await again.exit_code(within=10) == 0
+    assert len(fake.sync_requests) == 1
+
+    deploy = PeacebotProcess(tmp_path, fake.api_base, fake.gateway_url, TOKEN)
+    deploy.args[-1] = "sync"
+    processes.append(deploy)
+    await deploy.start()
+    assert await deploy.exit_code(within=30) == 0, deploy.stderr
+    assert len(fake.sync_requests) == 2
+    assert len(fake.identifies) == 2  # the two runs: sync logs in over REST only
+    assert "Traceback" not in deploy.stderr
