@@ -20,6 +20,8 @@ LONE = 75.0  # ...or when it is the only candidate near the top and at least thi
 CLOSE = 15.0  # suggestions are the candidates within this many points of the best
 NEAR_NAME = 90.0  # a question-like query is a name only when it is this close to one (ratio)
 COMMON_SHARE = 0.03  # a word in this share of all documents says little about a topic
+GENERIC_SHARE = 0.2  # ...and one in this share says nothing ("un", "mission")
+FUSION_K = 10  # reciprocal rank fusion: 1 / (FUSION_K + rank)
 SECTIONS = frozenset({"section"})
 
 
@@ -131,7 +133,7 @@ class LookupEngine:
         found = self.text.search(text, limit, kinds)
         uncovered = bool(found.hits) and self._uncovered(found)
         if named.outcome is Outcome.SUGGESTIONS and not question and not uncovered:
-            return named
+            return self._blend(named, found, limit)
         if not found.hits:
             if named.matches and not question:
                 return replace(named, outcome=Outcome.SUGGESTIONS)
@@ -210,6 +212,24 @@ class LookupEngine:
             return Resolution(text, Outcome.FUZZY, matches)
         return Resolution(text, Outcome.SUGGESTIONS, close)
 
+    def _blend(self, named: Resolution, found: Found, limit: int) -> Resolution:
+        """Neither ranking is clear: reciprocal rank fusion of the name guesses and the full
+        text ("UN budget": the entry on the UN beside the ones about paying for missions).
+        On equal standing a name comes first."""
+        if not found.hits:
+            return named
+        fused: dict[str, float] = {}
+        entries: dict[str, Entry] = {}
+        for ranking in ([m.entry for m in named.matches], [h.entry for h in found.hits]):
+            for rank, entry in enumerate(ranking):
+                fused[entry.id] = fused.get(entry.id, 0.0) + 1 / (FUSION_K + rank)
+                entries.setdefault(entry.id, entry)
+        order = sorted(fused, key=lambda eid: -fused[eid])[:limit]
+        scores = {m.entry.id: m.score for m in named.matches}
+        scores.update((h.entry.id, h.score) for h in found.hits if h.entry.id not in scores)
+        matches = tuple(Match(entries[eid], scores[eid]) for eid in order)
+        return replace(named, matches=matches)
+
     def _elsewhere(self, name: str, kinds: Collection[str] | None) -> Match | None:
         """An entry of a kind not asked for that `name` names exactly (or nearly)."""
         if kinds is None:
@@ -235,16 +255,16 @@ class LookupEngine:
         return Resolution(text, Outcome.SUGGESTIONS, matches, searched=True, elsewhere=elsewhere)
 
     def _uncovered(self, found: Found) -> bool:
-        """True when the query has words the guide never uses, and the best hits share only
-        common words with it ("Wagner group": only "group")."""
-        if not found.unknown:
+        """True when the query has words the guide never uses and the best hits miss what the
+        rest of it is about: they share only common words with it ("Wagner group": only
+        "group"), or no hit has all its topic words together ("liberia ebola outbreak": Liberia
+        here, an outbreak in Haiti there)."""
+        if not found.unknown or 2 * len(found.unknown) < len(found.known):
             return False
-        telling = [
-            word
-            for word, share in found.known.items()
-            if share < COMMON_SHARE and word not in found.corrected
-        ]
+        known = [word for word in found.known if word not in found.corrected]
+        telling = [word for word in known if found.known[word] < COMMON_SHARE]
+        topical = [word for word in known if found.known[word] < GENERIC_SHARE]
         top = found.hits[:3]
-        if any(self.text.contains(hit, word) for hit in top for word in telling):
-            return False
-        return 2 * len(found.unknown) >= len(found.known)
+        if not any(self.text.contains(hit, word) for hit in top for word in telling):
+            return True
+        return not any(all(self.text.contains(hit, word) for word in topical) for hit in top)
