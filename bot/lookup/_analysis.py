@@ -143,6 +143,8 @@ main core key principal primary
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix stripper: `protecting`, `protection`, `protects` -> `protect`."""
+    if word[-1:].isdigit():
+        return word  # a year, a resolution number or a code ("unscr1325"): no suffix to strip
     word = _NUMBERS.get(word) or _IRREGULAR.get(word) or word
     word = _BRITISH.sub(r"iz\1", word).replace("fence", "fense")
     if len(word) > 4:
@@ -163,19 +165,46 @@ def stem(word: str) -> str:
     return _FAMILIES.get(word, word)
 
 
+class _StemTable(dict[str, str]):
+    """word -> its stem ("" for a stop word), filled on first sight. Building a 100k-entry
+    library stems each distinct word once instead of each of its three million occurrences,
+    and a look-up through `map` costs no Python call. Cleared when it grows past `LIMIT`, so
+    what users type cannot grow it without end."""
+
+    LIMIT = 1 << 20
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        value = self[word] = "" if word in _STOPWORDS else stem(word)
+        return value
+
+
+STEMS = _StemTable()
+
+
 def keywords(text: str) -> list[str]:
     """Stemmed content words of already-normalised text."""
-    return [stem(w) for w in text.split() if w not in _STOPWORDS]
+    return [s for s in map(STEMS.__getitem__, text.split()) if s]
 
 
-_WORD = re.compile(r"[^\W_]+")
+WORD = re.compile(r"[^\W_]+")
+_SPACE_OUT = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
+
+
+def tokens(text: str) -> list[str]:
+    """The words of raw text, folded: runs of letters and digits. ASCII text (nearly all of
+    it) is split by C string methods, which is three times faster than the expression."""
+    if text.isascii():
+        return text.lower().translate(_SPACE_OUT).split()
+    return WORD.findall(fold(text))
 
 
 def text_keywords(text: str) -> list[str]:
     """Stemmed content words of raw text: `keywords(normalise(text))` without the name-only
     rules (joined initials, Roman numerals, legal shorthands), fast enough for a 100k-entry
     library's full text."""
-    return [stem(w) for w in _WORD.findall(fold(text).replace("&", " and ")) if w not in _STOPWORDS]
+    return [s for s in map(STEMS.__getitem__, tokens(text)) if s]
 
 
 def strip_question(key: str) -> str:

@@ -22,6 +22,7 @@ NEAR_NAME = 90.0  # a question-like query is a name only when it is this close t
 COMMON_SHARE = 0.03  # a word in this share of all documents says little about a topic
 GENERIC_SHARE = 0.2  # ...and one in this share says nothing ("un", "mission")
 FUSION_K = 10  # reciprocal rank fusion: 1 / (FUSION_K + rank)
+CLEAR = 2.0  # a full-text hit this many times as good as the next one is a clear answer
 SECTIONS = frozenset({"section"})
 
 
@@ -207,7 +208,13 @@ class LookupEngine:
             return Resolution(text, Outcome.NONE)
         runner_up = matches[1].score if len(matches) > 1 else 0.0
         close = tuple(m for m in matches if m.score >= max(SUGGEST, matches[0].score - CLOSE))
-        alone = len(close) == 1 and matches[0].score >= LONE
+        # A lone candidate answers only when it is a plausible typo: one edit per ten letters
+        # ("unmill"), not a different word ("sections" is not "Sanctions").
+        alone = (
+            len(close) == 1
+            and matches[0].score >= LONE
+            and self.names.edits(name, matches[0].entry) <= 1 + len(name) // 10
+        )
         if alone or (matches[0].score >= CONFIDENT and matches[0].score - runner_up >= MARGIN):
             return Resolution(text, Outcome.FUZZY, matches)
         return Resolution(text, Outcome.SUGGESTIONS, close)
@@ -215,7 +222,8 @@ class LookupEngine:
     def _blend(self, named: Resolution, found: Found, limit: int) -> Resolution:
         """Neither ranking is clear: reciprocal rank fusion of the name guesses and the full
         text ("UN budget": the entry on the UN beside the ones about paying for missions).
-        On equal standing a name comes first."""
+        On equal standing a name comes first; a clear full-text winner comes first of all
+        ("origins of peace enforcement": the section whose alias is "origins")."""
         if not found.hits:
             return named
         fused: dict[str, float] = {}
@@ -224,7 +232,12 @@ class LookupEngine:
             for rank, entry in enumerate(ranking):
                 fused[entry.id] = fused.get(entry.id, 0.0) + 1 / (FUSION_K + rank)
                 entries.setdefault(entry.id, entry)
-        order = sorted(fused, key=lambda eid: -fused[eid])[:limit]
+        order = sorted(fused, key=lambda eid: -fused[eid])
+        hits = found.hits
+        if len(hits) == 1 or hits[0].score >= CLEAR * hits[1].score:
+            order.remove(hits[0].entry.id)  # the full text is clear where the names are not
+            order.insert(0, hits[0].entry.id)
+        order = order[:limit]
         scores = {m.entry.id: m.score for m in named.matches}
         scores.update((h.entry.id, h.score) for h in found.hits if h.entry.id not in scores)
         matches = tuple(Match(entries[eid], scores[eid]) for eid in order)

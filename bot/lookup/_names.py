@@ -1,31 +1,34 @@
 """Names and aliases: exact look-ups, fuzzy matching and autocomplete.
 
 Everything is normalised once at build time. A fuzzy query scores only a short list of
-candidates with rapidfuzz: labels that share a rare word (or a word a typo away) with it, and
-labels that share its rarest character trigrams, which also finds a typo that merged or split
-words ("peacekeepingforce") or hit a word that has many neighbours.
+candidates with rapidfuzz: the labels that share a rare word with it, a word a typo away, or
+the two words a merged word was made of ("peacekeepingforce"). Among equally good scores the
+label fewest edits away wins (optimal string alignment: a dropped, swapped or replaced letter
+is one edit), which is what a single typo means.
 """
 
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Iterator
+from itertools import pairwise, repeat
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from bot.content import Entry, Library, Named
-from bot.lookup._analysis import keywords
+from bot.lookup._analysis import STEMS, keywords, tokens
 from bot.lookup._spelling import Speller
 from bot.text import normalise, truncate
 
 SUGGEST = 60.0  # below this nothing is offered
 CANDIDATES = 80  # labels scored per query
-GRAMS_USED = 6  # the rarest trigrams of a query that pick trigram candidates
 SAME_WORDS = 97.0  # the score of a label with the query's words in another order
+TYPO_LENGTH = 5  # a query this long that is an edit or two from a label is a typo of it
+SPELLINGS = 12  # at most this many vocabulary words a typo away are followed per query word
 
 
 def wanted(entry: Entry, kinds: Collection[str] | None) -> bool:
@@ -37,46 +40,41 @@ class NameIndex:
         self.library = library
         self.names: dict[str, Named] = {}
         self.aliases: dict[str, Named] = {}
-        self._shapes: dict[str, Named | None] = {}  # sorted stems -> entry (None if ambiguous)
         self.labels: list[str] = []  # normalised names and aliases...
         self.owners: list[Named] = []  # ...the entry each belongs to...
         self._texts: list[str] = []  # ...and the label as written
-        words: dict[str, array] = defaultdict(lambda: array("I"))
-        grams: dict[str, array] = defaultdict(lambda: array("I"))
+        self._spans: dict[str, tuple[int, int]] = {}  # entry id -> its labels' index range
+        self._plain: dict[int, str] = {}  # label index -> the label as written, where it differs
+        words: defaultdict[str, list[int]] = defaultdict(list)
+        word_list = words.__getitem__
+        append = list.append
+        stemmed = STEMS.__getitem__
         for entry in library.named():
+            start = len(self.labels)
             for text in (entry.name, *entry.aliases):
                 key = normalise(text)
                 if not key:
                     continue
                 (self.names if text is entry.name else self.aliases).setdefault(key, entry)
-                stems = keywords(key)
-                shape = " ".join(sorted(stems))
-                if len(stems) > 1:
-                    self._shapes[shape] = entry if self._shapes.get(shape, entry) is entry else None
-                index = len(self.labels)
+                raw = key.split()
+                plain = " ".join(tokens(text))
+                if plain != key:  # "chapter vii" as written, beside "chapter 7": for typos
+                    self._plain[len(self.labels)] = plain
+                    raw += plain.split()
+                # The label's words and their stems, each listing the label once (in C).
+                found = {*raw, *filter(None, map(stemmed, raw))}
+                deque(map(append, map(word_list, found), repeat(len(self.labels))), 0)
                 self.labels.append(key)
                 self.owners.append(entry)
                 self._texts.append(text)
-                for word in {*stems, *key.split()}:
-                    words[word].append(index)
-                for gram in _grams(key):
-                    grams[gram].append(index)
-        self._words = dict(words)
-        self._grams = dict(grams)
+            self._spans[entry.id] = (start, len(self.labels))
+        self._words = {word: array("I", labels) for word, labels in words.items()}
+        del words
         self._vocabulary = sorted(self._words)
-        self._speller = Speller(self._vocabulary)
-        self._spans: dict[str, tuple[int, int]] = {}  # entry id -> its labels' index range
-        for index, entry in enumerate(self.owners):
-            start, _ = self._spans.get(entry.id, (index, index))
-            self._spans[entry.id] = (start, index + 1)
+        self._speller = Speller(self._vocabulary, min_length=3)
         order = sorted(range(len(self.labels)), key=self.labels.__getitem__)
-        self._sorted = [self.labels[i] for i in order]
+        self._sorted = list(map(self.labels.__getitem__, order))
         self._sorted_at = array("I", order)
-        starts = sorted(
-            ((word, i) for i, label in enumerate(self.labels) for word in set(label.split())),
-        )
-        self._word_keys = [word for word, _ in starts]
-        self._word_at = array("I", (i for _, i in starts))
 
     # -- exact -----------------------------------------------------------------------------
     def exact(self, key: str, kinds: Collection[str] | None) -> tuple[Named, bool] | None:
@@ -92,39 +90,71 @@ class NameIndex:
         start, end = self._spans.get(entry.id, (0, 0))
         return any(fuzz.ratio(key, self.labels[i]) >= cutoff for i in range(start, end))
 
+    def edits(self, key: str, entry: Named) -> int:
+        """The fewest edits (letters dropped, added, replaced or swapped) from `key` to one of
+        `entry`'s labels."""
+        start, end = self._spans.get(entry.id, (0, 0))
+        labels = [self.labels[i] for i in range(start, end)]
+        labels += [self._plain[i] for i in range(start, end) if i in self._plain]
+        return min((OSA.distance(key, label) for label in labels), default=99)
+
     # -- fuzzy -----------------------------------------------------------------------------
     def fuzzy(self, key: str, kinds: Collection[str] | None) -> dict[str, float]:
-        """Entry id -> best score (0-100) of its labels against `key`, for the candidates."""
+        """Entry id -> best score (0-100) of its labels against `key`, for the candidates,
+        in ranking order (best first)."""
         short = len(key) <= 3  # "un", "au": a partial match would hit half the library
         scorer = fuzz.ratio if short else fuzz.WRatio
         query_words = keywords(key)
+        shape = sorted(query_words) if len(query_words) > 1 else None
         numbers = _numbers(key)
-        scores: dict[str, float] = {}
+        ranked: dict[str, tuple[float, int]] = {}  # entry id -> (score, -edits) of its best
+        same_words: set[str] = set()
         for index in self._candidates(key):
             entry = self.owners[index]
             if not wanted(entry, kinds):
                 continue
             label = self.labels[index]
             score = scorer(key, label, score_cutoff=SUGGEST - 10)
-            if score and len(query_words) >= 3:
-                # WRatio rewards a short name found inside a long query; a name that covers
-                # only one word of a five-word question is not what the user meant.
-                score *= 0.55 + 0.45 * _coverage(query_words, keywords(label))
-            if score and numbers and numbers != _numbers(label):
+            plain = self._plain.get(index)
+            if plain is not None:
+                as_written = scorer(key, plain, score_cutoff=SUGGEST - 10)
+                if as_written > score:
+                    score, label = as_written, plain
+            edits = OSA.distance(key, label)
+            if len(key) >= TYPO_LENGTH and edits <= 1 + len(key) // 10:
+                # A typo or two of the whole label beats a part of the query that is a whole
+                # label ("neteeluda" is "Nete Luda", not "Luda").
+                score = max(score, 100 - 50 * edits / len(key))
+            if not score:
+                continue
+            label_words = keywords(label)
+            if len(query_words) >= 2:
+                # WRatio rewards a short name found inside a longer query; a name that covers
+                # one word of two ("molu" for "baia molu") is not what the user meant.
+                score *= 0.55 + 0.45 * _coverage(query_words, label_words)
+            if numbers and numbers != _numbers(label):
                 score = min(score, 80.0)  # "article 4" is neither Article 41 nor Article 42
-            if score > scores.get(entry.id, 0.0):
-                scores[entry.id] = score
-        shape = self._shapes.get(" ".join(sorted(query_words)))
-        if shape is not None and wanted(shape, kinds) and len(query_words) > 1:
-            scores[shape.id] = max(scores.get(shape.id, 0.0), SAME_WORDS)
-        return scores
+            if shape is not None and sorted(label_words) == shape:
+                same_words.add(entry.id)
+            mark = (round(score, 1), -edits)
+            if mark > ranked.get(entry.id, (0.0, 0)):
+                ranked[entry.id] = mark
+        if len(same_words) == 1:  # the query's words in another order, and only one entry's
+            (eid,) = same_words
+            ranked[eid] = max(ranked[eid], (SAME_WORDS, 0))
+        order = sorted(ranked, key=ranked.__getitem__, reverse=True)
+        return {eid: ranked[eid][0] for eid in order}
 
     def _candidates(self, key: str) -> list[int]:
-        """Label indices worth scoring: rare shared words (or near-words), then rare trigrams."""
+        """Label indices worth scoring: those sharing the query's rarer words or near-words,
+        or a word two of its words make together."""
         weights: dict[int, float] = defaultdict(float)
         total = len(self.labels) or 1
         common = max(64, total // 20)
-        words = list(dict.fromkeys(keywords(key) + key.split()))
+        raw = key.split()
+        # "peace keeping": the query's neighbours joined may be one word of a label.
+        joined = [a + b for a, b in pairwise(raw) if a + b in self._words]
+        words = list(dict.fromkeys(keywords(key) + raw + joined))
         for word in words:
             for similar, closeness in self._similar_words(word):
                 postings = self._words[similar]
@@ -133,30 +163,11 @@ class NameIndex:
                 idf = math.log(1 + total / len(postings))
                 for index in postings:
                     weights[index] += idf * closeness
-        picked = sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
-        if all(word in self._words for word in words):
-            return picked  # no typo: the words themselves find the label
-        seen = set(picked)
-        for index in self._gram_candidates(key, CANDIDATES // 2):
-            if index not in seen:
-                picked.append(index)
-                seen.add(index)
-        return picked
-
-    def _gram_candidates(self, key: str, limit: int) -> list[int]:
-        """Labels sharing at least two of the query's rarest trigrams, most shared first."""
-        grams = [self._grams[g] for g in set(_grams(key)) if g in self._grams]
-        if len(grams) < 2:
-            return []
-        ceiling = max(2000, len(self.labels) // 50)  # very common trigrams cost and say little
-        counts: Counter[int] = Counter()
-        for postings in sorted((g for g in grams if len(g) <= ceiling), key=len)[:GRAMS_USED]:
-            counts.update(postings)
-        shared = [index for index, n in counts.items() if n >= 2]
-        return heapq.nlargest(limit, shared, key=counts.__getitem__)
+        return sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
 
     def _similar_words(self, word: str) -> Iterable[tuple[str, float]]:
-        """Vocabulary words equal to, starting with, or a typo away from `word`."""
+        """Vocabulary words equal to, starting with, or a typo away from `word`, and the two
+        words it may have merged ("kaluordalo": "kalu" + "ordalo")."""
         if word in self._words:
             return ((word, 1.0),)
         found: dict[str, float] = {}
@@ -166,9 +177,22 @@ class NameIndex:
                 if not other.startswith(word):
                     break
                 found.setdefault(other, 0.8)
-        for other, score in self._speller.similar(word, limit=5, cutoff=75):
+        for other, score in self._speller.similar(word, limit=SPELLINGS, cutoff=75):
             found.setdefault(other, score / 100 * 0.9)
+        for left, right in self._halves(word):
+            found.setdefault(left, 0.9)
+            found.setdefault(right, 0.9)
         return found.items()
+
+    def _halves(self, word: str) -> Iterator[tuple[str, str]]:
+        """Known word pairs that `word` is, with the space between them dropped or typed as a
+        letter."""
+        for cut in range(2, len(word) - 1):
+            left = word[:cut]
+            if left in self._words:
+                for right in (word[cut:], word[cut + 1 :]):
+                    if len(right) >= 2 and right in self._words:
+                        yield left, right
 
     # -- autocomplete --------------------------------------------------------------------
     def autocomplete(
@@ -192,15 +216,14 @@ class NameIndex:
         if not key:
             offer(range(len(self.labels)))
             return result()
-        if offer(self._prefixed(self._sorted, self._sorted_at, key)):
+        if offer(self._prefixed(key)):
             return result()
-        first = key.partition(" ")[0]
-        starts = self._prefixed(self._word_keys, self._word_at, first)
-        if offer(i for i in starts if key in self.labels[i]) or len(key) < 3 or picked:
+        if offer(i for i in self._word_prefixed(key.partition(" ")[0]) if key in self.labels[i]):
+            return result()
+        if len(key) < 3 or picked:
             return result()  # what matches as typed beats fuzzy guesses
         scores = self.fuzzy(key, kinds)
-        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
-        offer(self._spans[eid][0] for eid in ranked if scores[eid] >= SUGGEST)
+        offer(self._spans[eid][0] for eid, score in scores.items() if score >= SUGGEST)
         return result()
 
     def _shown(self, index: int) -> str:
@@ -209,18 +232,21 @@ class NameIndex:
             return entry.name
         return f"{entry.name} ({text})"
 
-    @staticmethod
-    def _prefixed(keys: list[str], at: array, prefix: str) -> Iterator[int]:
-        """Label indices whose key starts with `prefix`, walking the sorted keys in place."""
+    def _prefixed(self, prefix: str) -> Iterator[int]:
+        """Label indices whose label starts with `prefix`, walking the sorted labels in place."""
+        keys = self._sorted
         for position in range(bisect.bisect_left(keys, prefix), len(keys)):
             if not keys[position].startswith(prefix):
                 return
-            yield at[position]
+            yield self._sorted_at[position]
 
-
-def _grams(key: str) -> list[str]:
-    padded = f" {key} "
-    return [padded[i : i + 3] for i in range(len(padded) - 2)]
+    def _word_prefixed(self, prefix: str) -> Iterator[int]:
+        """Label indices with a word (or a word's stem) that starts with `prefix`."""
+        words = self._vocabulary
+        for position in range(bisect.bisect_left(words, prefix), len(words)):
+            if not words[position].startswith(prefix):
+                return
+            yield from self._words[words[position]]
 
 
 def _numbers(text: str) -> frozenset[str]:
@@ -230,7 +256,8 @@ def _numbers(text: str) -> frozenset[str]:
 def _coverage(query_words: list[str], label_words: list[str]) -> float:
     """The share of the query's words that the label has (allowing a typo or a prefix)."""
     found = sum(
-        any(w == lw or lw.startswith(w) or fuzz.ratio(w, lw) >= 80 for lw in label_words)
+        any(w == lw or lw.startswith(w) or OSA.distance(w, lw, score_cutoff=1) <= 1
+            or fuzz.ratio(w, lw) >= 80 for lw in label_words)
         for w in query_words
-    )
+    )  # fmt: skip
     return found / len(query_words)
