@@ -176,7 +176,10 @@ class _StemTable(dict[str, str]):
     def __missing__(self, word: str) -> str:
         if len(self) >= self.LIMIT:
             self.clear()
-        value = self[word] = "" if word in _STOPWORDS else stem(word)
+        # A number or a code is its own stem (a third of the words of a large library).
+        value = self[word] = (
+            word if word[-1:].isdigit() else "" if word in _STOPWORDS else stem(word)
+        )
         return value
 
 

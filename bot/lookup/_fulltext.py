@@ -15,7 +15,7 @@ from array import array
 from collections import Counter, deque
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from itertools import accumulate, chain, repeat
+from itertools import repeat
 
 from bot.content import Entry, Library
 from bot.lookup._analysis import STEMS, SYNONYMS, text_keywords, tokens
@@ -48,26 +48,30 @@ class FullTextIndex:
 
     def __init__(self, library: Library) -> None:
         self.documents: list[Entry] = []
-        words = _WordIds()
-        word_id = words.__getitem__
-        postings = words.postings
-        posting_list = postings.__getitem__
-        append = list.append
+        ids = _WordIds()
+        occurrences_of = ids.__getitem__
+        append = array.append
+        stopped = ids.stopped
         lengths = array("I")
         for doc, (entry, title, body) in enumerate(_documents(library)):
             self.documents.append(entry)
-            ids = list(map(word_id, tokens(f"{title} " * TITLE_WEIGHT + body)))
-            # Each occurrence appends the document to its word's list, all in C: a word three
-            # times in a document lists it three times, which is its term count.
-            deque(map(append, map(posting_list, ids), repeat(doc)), 0)
-            lengths.append(len(ids) - ids.count(_STOP))
-            postings[_STOP].clear()
-        del postings[_STOP]
-        self._ids = words.vocabulary
-        self._docs = array("I", chain.from_iterable(postings))
-        self._starts = array("I", accumulate(map(len, postings), initial=0))
-        self._df = array("I", map(len, map(set, postings)))
-        del postings, words
+            words = tokens(title) * TITLE_WEIGHT + tokens(body)
+            # Each occurrence appends the document to its word's array, all in C: a word three
+            # times in a document lists it three times, which is its term count. Stop words
+            # land in one array, emptied after counting them out of the length.
+            deque(map(append, map(occurrences_of, words), repeat(doc)), 0)
+            lengths.append(len(words) - len(stopped))
+            del stopped[:]
+        self._ids, postings = ids.vocabulary, ids.postings
+        del ids, stopped
+        self._docs, self._starts, self._df = array("I"), array("I", [0]), array("I")
+        packed = array("I")  # stands in for each word's array once it is packed, freeing it
+        for wid in range(len(postings)):
+            occurrences, postings[wid] = postings[wid], packed
+            self._docs.extend(occurrences)
+            self._starts.append(len(self._docs))
+            self._df.append(len(set(occurrences)))
+        del postings
         count = len(self.documents) or 1
         average = (sum(lengths) / count) or 1.0
         # BM25's length normalisation per document, so a query computes only tf / (tf + norm).
@@ -153,29 +157,28 @@ class FullTextIndex:
         return found[0][0] if found else None
 
 
-_STOP = 0  # the word id of stop words, whose list is emptied after each document
-
-
-class _WordIds(dict[str, int]):
-    """Building only: a word as written -> the id of its stem (`_STOP` for a stop word), and
-    per id the documents it occurs in so far. Each distinct word is analysed once."""
+class _WordIds(dict[str, array]):
+    """Building only: a word as written -> the array of documents its stem occurs in (one
+    shared array for stop words). Each distinct word is analysed once."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.vocabulary: dict[str, int] = {}  # stem -> its number in the arrays (id - 1)
-        self.postings: list[list[int]] = [[]]
+        self.vocabulary: dict[str, int] = {}  # stem -> its number in `postings`
+        self.postings: list[array] = []
+        self.stopped = array("I")
 
-    def __missing__(self, word: str) -> int:
+    def __missing__(self, word: str) -> array:
         stemmed = STEMS[word]
-        wid = _STOP
-        if stemmed:
-            wid = self.vocabulary.get(stemmed, -1) + 1
-            if wid == 0:
-                self.vocabulary[stemmed] = len(self.postings) - 1
-                wid = len(self.postings)
-                self.postings.append([])
-        self[word] = wid
-        return wid
+        if not stemmed:
+            occurrences = self.stopped
+        elif stemmed in self.vocabulary:
+            occurrences = self.postings[self.vocabulary[stemmed]]
+        else:
+            self.vocabulary[stemmed] = len(self.postings)
+            occurrences = array("I")
+            self.postings.append(occurrences)
+        self[word] = occurrences
+        return occurrences
 
 
 def _documents(library: Library) -> Iterable[tuple[Entry, str, str]]:

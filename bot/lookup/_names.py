@@ -14,7 +14,7 @@ import math
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Iterator
-from itertools import pairwise, repeat
+from itertools import chain, pairwise, repeat
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -28,6 +28,7 @@ SUGGEST = 60.0  # below this nothing is offered
 CANDIDATES = 80  # labels scored per query
 SAME_WORDS = 97.0  # the score of a label with the query's words in another order
 TYPO_LENGTH = 5  # a query this long that is an edit or two from a label is a typo of it
+CHUNK = 1 << 15  # labels split at a time while building
 SPELLINGS = 12  # at most this many vocabulary words a typo away are followed per query word
 
 
@@ -37,44 +38,62 @@ def wanted(entry: Entry, kinds: Collection[str] | None) -> bool:
 
 class NameIndex:
     def __init__(self, library: Library) -> None:
+        # Every step is a pass of C code over all labels (`map`, `chain`, comprehensions), not
+        # a loop of Python statements per label or per word.
         self.library = library
-        self.names: dict[str, Named] = {}
-        self.aliases: dict[str, Named] = {}
-        self.labels: list[str] = []  # normalised names and aliases...
-        self.owners: list[Named] = []  # ...the entry each belongs to...
-        self._texts: list[str] = []  # ...and the label as written
-        self._spans: dict[str, tuple[int, int]] = {}  # entry id -> its labels' index range
+        written = [
+            (entry, text) for entry in library.named() for text in (entry.name, *entry.aliases)
+        ]
+        keys = list(map(normalise, [text for _, text in written]))
+        kept = [i for i, key in enumerate(keys) if key]
+        self.labels: list[str] = [keys[i] for i in kept]  # normalised names and aliases...
+        self.owners: list[Named] = [written[i][0] for i in kept]  # ...their entries...
+        self._texts: list[str] = [written[i][1] for i in kept]  # ...and the labels as written
+        del written, keys, kept
+        labelled = list(zip(self.labels, self.owners, self._texts, strict=True))
+        # The first entry to use a key keeps it: reversed, so the first is written last.
+        self.names: dict[str, Named] = {k: e for k, e, t in reversed(labelled) if t is e.name}
+        self.aliases: dict[str, Named] = {k: e for k, e, t in reversed(labelled) if t is not e.name}
+        # Entry id -> its labels' index range (an entry's labels are next to each other).
+        owners, size = self.owners, len(self.labels)
+        starts = [i for i in range(size) if not i or owners[i] is not owners[i - 1]]
+        ends = [*starts[1:], size]
+        self._spans: dict[str, tuple[int, int]] = {
+            owners[start].id: (start, end) for start, end in zip(starts, ends, strict=True)
+        }
+        # "chapter vii" as written, beside "chapter 7": typos are typos of what users see.
         self._plain: dict[int, str] = {}  # label index -> the label as written, where it differs
-        words: defaultdict[str, list[int]] = defaultdict(list)
-        word_list = words.__getitem__
-        append = list.append
-        stemmed = STEMS.__getitem__
-        for entry in library.named():
-            start = len(self.labels)
-            for text in (entry.name, *entry.aliases):
-                key = normalise(text)
-                if not key:
-                    continue
-                (self.names if text is entry.name else self.aliases).setdefault(key, entry)
-                raw = key.split()
-                plain = " ".join(tokens(text))
-                if plain != key:  # "chapter vii" as written, beside "chapter 7": for typos
-                    self._plain[len(self.labels)] = plain
-                    raw += plain.split()
-                # The label's words and their stems, each listing the label once (in C).
-                found = {*raw, *filter(None, map(stemmed, raw))}
-                deque(map(append, map(word_list, found), repeat(len(self.labels))), 0)
-                self.labels.append(key)
-                self.owners.append(entry)
-                self._texts.append(text)
-            self._spans[entry.id] = (start, len(self.labels))
-        self._words = {word: array("I", labels) for word, labels in words.items()}
-        del words
+        for index, (key, _, text) in enumerate(labelled):
+            if text.lower() != key and (plain := " ".join(tokens(text))) != key:
+                self._plain[index] = plain
+        del labelled
+        self._words = self._index_words()
         self._vocabulary = sorted(self._words)
         self._speller = Speller(self._vocabulary, min_length=3)
         order = sorted(range(len(self.labels)), key=self.labels.__getitem__)
         self._sorted = list(map(self.labels.__getitem__, order))
         self._sorted_at = array("I", order)
+
+    def _index_words(self) -> dict[str, list[int]]:
+        """Word (as written, and its stem) -> the labels that have it, in label order. Built
+        a chunk at a time, so the split words of 200k labels never all exist at once."""
+        words: defaultdict[str, list[int]] = defaultdict(list)
+        append, word_list, stemmed = list.append, words.__getitem__, STEMS.__getitem__
+        for first in range(0, len(self.labels), CHUNK):
+            split = [key.split() for key in self.labels[first : first + CHUNK]]
+            for index, plain in self._plain.items():
+                if first <= index < first + CHUNK:
+                    split[index - first] += plain.split()
+            labels = range(first, first + len(split))
+            numbers = list(chain.from_iterable(map(repeat, labels, map(len, split))))
+            flat = list(chain.from_iterable(split))
+            deque(map(append, map(word_list, flat), numbers), 0)
+            deque(map(append, map(word_list, map(stemmed, flat)), numbers), 0)
+        words.pop("", None)  # the stem of stop words
+        for listed in words.values():
+            if len(listed) > 1:  # a word twice in a label, or a word that is its own stem
+                listed[:] = dict.fromkeys(listed)
+        return dict(words)
 
     # -- exact -----------------------------------------------------------------------------
     def exact(self, key: str, kinds: Collection[str] | None) -> tuple[Named, bool] | None:
