@@ -201,7 +201,7 @@ class LookupEngine:
         return Resolution(text, outcome, (Match(entry, 100.0),))
 
     def _fuzzy(self, text: str, name: str, kinds: Collection[str] | None, limit: int) -> Resolution:
-        scored = self.names.fuzzy(name, kinds)
+        scored = self.names.fuzzy(name, kinds, limit)
         ranked = sorted(scored.items(), key=lambda item: -item[1])[:limit]
         matches = tuple(Match(self.library.get(eid), round(s, 1)) for eid, s in ranked)
         if not matches or matches[0].score < SUGGEST:

@@ -16,7 +16,7 @@ from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Iterator
 from itertools import chain, pairwise, repeat
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.content import Entry, Library, Named
@@ -118,71 +118,99 @@ class NameIndex:
         return min((OSA.distance(key, label) for label in labels), default=99)
 
     # -- fuzzy -----------------------------------------------------------------------------
-    def fuzzy(self, key: str, kinds: Collection[str] | None) -> dict[str, float]:
-        """Entry id -> best score (0-100) of its labels against `key`, for the candidates,
-        in ranking order (best first)."""
-        short = len(key) <= 3  # "un", "au": a partial match would hit half the library
-        scorer = fuzz.ratio if short else fuzz.WRatio
+    def fuzzy(self, key: str, kinds: Collection[str] | None, limit: int = 25) -> dict[str, float]:
+        """Entry id -> best score (0-100) of its labels against `key`, for the `limit` best
+        candidates, best first (among equal scores, the fewest edits first)."""
+        scorer = fuzz.ratio if len(key) <= 3 else fuzz.WRatio  # "un": no partial matches
         query_words = keywords(key)
         shape = sorted(query_words) if len(query_words) > 1 else None
-        numbers = _numbers(key)
-        ranked: dict[str, tuple[float, int]] = {}  # entry id -> (score, -edits) of its best
-        same_words: set[str] = set()
-        for index in self._candidates(key):
-            entry = self.owners[index]
-            if not wanted(entry, kinds):
-                continue
-            label = self.labels[index]
-            score = scorer(key, label, score_cutoff=SUGGEST - 10)
-            plain = self._plain.get(index)
-            if plain is not None:
-                as_written = scorer(key, plain, score_cutoff=SUGGEST - 10)
-                if as_written > score:
-                    score, label = as_written, plain
+        picked, covered = self._candidates(key, query_words)
+        choices = {i: self.labels[i] for i in picked if wanted(self.owners[i], kinds)}
+        written = {i: self._plain[i] for i in choices if i in self._plain}
+        best: dict[int, tuple[float, str]] = {}  # label index -> (score, the form that got it)
+        for form in (choices, written):  # (one C call each scores all the candidates)
+            for label, score, index in process.extract(
+                key, form, scorer=scorer, score_cutoff=SUGGEST - 10, limit=None
+            ):
+                if score > best.get(index, (0.0, ""))[0]:
+                    best[index] = (score, label)
+        rough: list[tuple[float, int, int, str]] = []  # (score before the checks, -edits, ...)
+        same_words: dict[str, tuple[int, str]] = {}  # entry id -> its label with the words
+        for index, (score, label) in best.items():
             edits = OSA.distance(key, label)
             if len(key) >= TYPO_LENGTH and edits <= 1 + len(key) // 10:
                 # A typo or two of the whole label beats a part of the query that is a whole
                 # label ("neteeluda" is "Nete Luda", not "Luda").
                 score = max(score, 100 - 50 * edits / len(key))
-            if not score:
-                continue
-            label_words = keywords(label)
-            if len(query_words) >= 2:
-                # WRatio rewards a short name found inside a longer query; a name that covers
-                # one word of two ("molu" for "baia molu") is not what the user meant.
-                score *= 0.55 + 0.45 * _coverage(query_words, label_words)
-            if numbers and numbers != _numbers(label):
-                score = min(score, 80.0)  # "article 4" is neither Article 41 nor Article 42
-            if shape is not None and sorted(label_words) == shape:
-                same_words.add(entry.id)
-            mark = (round(score, 1), -edits)
-            if mark > ranked.get(entry.id, (0.0, 0)):
-                ranked[entry.id] = mark
+            rough.append((score, -edits, index, label))
+            # (the query's stems all inside the label first: a cheap test that most fail)
+            if shape and all(w in label for w in query_words) and sorted(keywords(label)) == shape:
+                same_words[self.owners[index].id] = (index, label)
         if len(same_words) == 1:  # the query's words in another order, and only one entry's
-            (eid,) = same_words
-            ranked[eid] = max(ranked[eid], (SAME_WORDS, 0))
-        order = sorted(ranked, key=ranked.__getitem__, reverse=True)
+            ((index, label),) = same_words.values()
+            rough.append((SAME_WORDS, 0, -1 - index, label))  # (negative: no checks for it)
+        # The checks below only lower a score, so the candidates are checked best first until
+        # no unchecked one can still reach the best `limit`.
+        rough.sort(reverse=True)
+        ranked: dict[str, tuple[float, int]] = {}  # entry id -> (score, -edits) of its best
+        numbers = _numbers(key)
+        kth = 0.0  # the `limit`-th best score so far, once there are that many
+        for score, edits, index, label in rough:
+            if score < kth:
+                break
+            if index < 0:
+                index = -1 - index
+            else:
+                if shape is not None:
+                    # WRatio rewards a short name found inside a longer query; a name that
+                    # covers one word of two ("molu" for "baia molu") is not what was meant.
+                    share = _coverage(query_words, covered.get(index, 0), label)
+                    score *= 0.55 + 0.45 * share
+                if numbers and numbers != _numbers(label):
+                    score = min(score, 80.0)  # "article 4" is neither Article 41 nor 42
+            mark = (round(score, 1), edits)
+            eid = self.owners[index].id
+            if mark > ranked.get(eid, (0.0, 0)):
+                ranked[eid] = mark
+                if len(ranked) >= limit:
+                    kth = sorted(ranked.values(), reverse=True)[limit - 1][0]
+        order = sorted(ranked, key=ranked.__getitem__, reverse=True)[:limit]
         return {eid: ranked[eid][0] for eid in order}
 
-    def _candidates(self, key: str) -> list[int]:
+    def _candidates(self, key: str, query_words: list[str]) -> tuple[list[int], dict[int, int]]:
         """Label indices worth scoring: those sharing the query's rarer words or near-words,
-        or a word two of its words make together."""
+        or a word two of its words make together; and for a query of several words, per
+        label the query words (bit i: `query_words[i]`) it was found by."""
         weights: dict[int, float] = defaultdict(float)
+        covered: dict[int, int] = defaultdict(int)
         total = len(self.labels) or 1
         common = max(64, total // 20)
         raw = key.split()
+        bit: dict[str, int] = defaultdict(int)  # query word -> its bits
+        for position, word in enumerate(query_words):
+            bit[word] |= 1 << position
+        words = {word: bit[word] for word in query_words}  # a word -> the bits it stands for
+        words.update((word, bit.get(STEMS[word], 0)) for word in raw)
         # "peace keeping": the query's neighbours joined may be one word of a label.
-        joined = [a + b for a, b in pairwise(raw) if a + b in self._words]
-        words = list(dict.fromkeys(keywords(key) + raw + joined))
-        for word in words:
+        words.update(
+            (a + b, bit.get(STEMS[a], 0) | bit.get(STEMS[b], 0))
+            for a, b in pairwise(raw)
+            if a + b in self._words
+        )
+        several = len(query_words) > 1
+        for word, mask in words.items():
             for similar, closeness in self._similar_words(word):
                 postings = self._words[similar]
                 if len(postings) > common and len(words) > 1:
                     continue  # "peace" alone says little; the rarer words pick the candidates
-                idf = math.log(1 + total / len(postings))
+                weight = math.log(1 + total / len(postings)) * closeness
                 for index in postings:
-                    weights[index] += idf * closeness
-        return sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
+                    weights[index] += weight
+                if several and mask:
+                    for index in postings:
+                        covered[index] |= mask
+        picked = sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
+        return picked, covered
 
     def _similar_words(self, word: str) -> Iterable[tuple[str, float]]:
         """Vocabulary words equal to, starting with, or a typo away from `word`, and the two
@@ -241,7 +269,7 @@ class NameIndex:
             return result()
         if len(key) < 3 or picked:
             return result()  # what matches as typed beats fuzzy guesses
-        scores = self.fuzzy(key, kinds)
+        scores = self.fuzzy(key, kinds, limit)
         offer(self._spans[eid][0] for eid, score in scores.items() if score >= SUGGEST)
         return result()
 
@@ -272,11 +300,12 @@ def _numbers(text: str) -> frozenset[str]:
     return frozenset(token for token in text.split() if token.isdigit())
 
 
-def _coverage(query_words: list[str], label_words: list[str]) -> float:
-    """The share of the query's words that the label has (allowing a typo or a prefix)."""
+def _coverage(query_words: list[str], covered: int, label: str) -> float:
+    """The share of the query's words that the label has: those that found it (the word or a
+    word a typo away), and those it has a word starting with (a common word, "peace")."""
+    spaced = f" {label}"
     found = sum(
-        any(w == lw or lw.startswith(w) or OSA.distance(w, lw, score_cutoff=1) <= 1
-            or fuzz.ratio(w, lw) >= 80 for lw in label_words)
-        for w in query_words
-    )  # fmt: skip
+        bool(covered >> position & 1) or f" {word}" in spaced
+        for position, word in enumerate(query_words)
+    )
     return found / len(query_words)

@@ -35,6 +35,8 @@ class Speller:
         first."""
         if len(word) < self._min_length or not word.isalpha():
             return []
+        if len(word) == 3:
+            cutoff = min(cutoff, 66.0)  # "vij" is "vii": one replaced letter of three is 66.7
         choices: list[str] = []
         size = len(word)
         for length in range(size - SPREAD, size + SPREAD + 1):
