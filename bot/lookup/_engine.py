@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.content import Entry, Library, Section
+from bot.content import Entry, Library, Section, Term
 from bot.lookup._analysis import looks_like_question, strip_question
 from bot.lookup._fulltext import Found, FullTextIndex
 from bot.lookup._names import SUGGEST, NameIndex
@@ -228,13 +228,16 @@ class LookupEngine:
             return named
         fused: dict[str, float] = {}
         entries: dict[str, Entry] = {}
-        for ranking in ([m.entry for m in named.matches], [h.entry for h in found.hits]):
+        # Only entries with a name join the guesses: "did you mean" offers names.
+        texts = [h.entry for h in found.hits if isinstance(h.entry, Term | Section)]
+        for ranking in ([m.entry for m in named.matches], texts):
             for rank, entry in enumerate(ranking):
                 fused[entry.id] = fused.get(entry.id, 0.0) + 1 / (FUSION_K + rank)
                 entries.setdefault(entry.id, entry)
         order = sorted(fused, key=lambda eid: -fused[eid])
         hits = found.hits
-        if len(hits) == 1 or hits[0].score >= CLEAR * hits[1].score:
+        clear = len(hits) == 1 or hits[0].score >= CLEAR * hits[1].score
+        if clear and hits[0].entry.id in fused:
             order.remove(hits[0].entry.id)  # the full text is clear where the names are not
             order.insert(0, hits[0].entry.id)
         order = order[:limit]

@@ -27,7 +27,7 @@ from bot.text import normalise, truncate
 SUGGEST = 60.0  # below this nothing is offered
 CANDIDATES = 80  # labels scored per query
 SAME_WORDS = 97.0  # the score of a label with the query's words in another order
-TYPO_LENGTH = 5  # a query this long that is an edit or two from a label is a typo of it
+TYPO_LENGTH = 4  # a query this long that is an edit or two from a label is a typo of it
 CHUNK = 1 << 15  # labels split at a time while building
 SPELLINGS = 12  # at most this many vocabulary words a typo away are followed per query word
 
@@ -78,6 +78,7 @@ class NameIndex:
         """Word (as written, and its stem) -> the labels that have it, in label order. Built
         a chunk at a time, so the split words of 200k labels never all exist at once."""
         words: defaultdict[str, list[int]] = defaultdict(list)
+        self._sizes = array("B")  # label index -> its number of words (up to 255)
         append, word_list, stemmed = list.append, words.__getitem__, STEMS.__getitem__
         for first in range(0, len(self.labels), CHUNK):
             split = [key.split() for key in self.labels[first : first + CHUNK]]
@@ -85,6 +86,7 @@ class NameIndex:
                 if first <= index < first + CHUNK:
                     split[index - first] += plain.split()
             labels = range(first, first + len(split))
+            self._sizes.extend(map(len, split))
             numbers = list(chain.from_iterable(map(repeat, labels, map(len, split))))
             flat = list(chain.from_iterable(split))
             deque(map(append, map(word_list, flat), numbers), 0)
@@ -198,8 +200,9 @@ class NameIndex:
             if a + b in self._words
         )
         several = len(query_words) > 1
+        alone = len(raw) == 1  # one word that names nothing may be a typo of a real word
         for word, mask in words.items():
-            for similar, closeness in self._similar_words(word):
+            for similar, closeness in self._similar_words(word, alone):
                 postings = self._words[similar]
                 if len(postings) > common and len(words) > 1:
                     continue  # "peace" alone says little; the rarer words pick the candidates
@@ -209,15 +212,24 @@ class NameIndex:
                 if several and mask:
                     for index in postings:
                         covered[index] |= mask
+        # A label with as many words as the query is likelier than a longer one that shares
+        # the same words ("lba": the name "Loba" before "Loba Tekepe").
+        size, sizes = len(raw), self._sizes
+        for index, weight in weights.items():
+            weights[index] = weight / (1 + 0.25 * abs(sizes[index] - size))
         picked = sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
         return picked, covered
 
-    def _similar_words(self, word: str) -> Iterable[tuple[str, float]]:
+    def _similar_words(self, word: str, alone: bool = False) -> Iterable[tuple[str, float]]:
         """Vocabulary words equal to, starting with, or a typo away from `word`, and the two
-        words it may have merged ("kaluordalo": "kalu" + "ordalo")."""
-        if word in self._words:
-            return ((word, 1.0),)
+        words it may have merged ("kaluordalo": "kalu" + "ordalo"). A known word stands for
+        itself, unless it is `alone`: the whole query, which names nothing, so it may be a
+        typo that made another real word ("futero" for "Fupero")."""
         found: dict[str, float] = {}
+        if word in self._words:
+            found[word] = 1.0
+            if not alone:
+                return found.items()
         if len(word) >= 3:
             start = bisect.bisect_left(self._vocabulary, word)
             for other in self._vocabulary[start : start + 8]:
