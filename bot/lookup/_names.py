@@ -1,10 +1,11 @@
 """Names and aliases: exact look-ups, fuzzy matching and autocomplete.
 
 Everything is normalised once at build time. A fuzzy query scores only a short list of
-candidates with rapidfuzz: the labels that share a rare word with it, a word a typo away, or
-the two words a merged word was made of ("peacekeepingforce"). Among equally good scores the
-label fewest edits away wins (optimal string alignment: a dropped, swapped or replaced letter
-is one edit), which is what a single typo means.
+candidates with rapidfuzz: the labels that share a rare word with it, a word a typo away, the
+two words a merged word was made of ("kaluordalo") or the word two of its words make ("peace
+keeping"). A label an edit or two from the whole query scores as the typo it is, and among
+equal scores the label fewest edits away wins (optimal string alignment: a dropped, swapped or
+replaced letter is one edit).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import math
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Iterator
-from itertools import chain, pairwise, repeat
+from itertools import chain, compress, pairwise, repeat
+from operator import ne
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -90,11 +92,15 @@ class NameIndex:
             numbers = list(chain.from_iterable(map(repeat, labels, map(len, split))))
             flat = list(chain.from_iterable(split))
             deque(map(append, map(word_list, flat), numbers), 0)
-            deque(map(append, map(word_list, map(stemmed, flat)), numbers), 0)
+            stems = list(map(stemmed, flat))
+            differs = list(map(ne, stems, flat))  # a word that is its own stem is listed once
+            deque(
+                map(append, map(word_list, compress(stems, differs)), compress(numbers, differs)), 0
+            )
         words.pop("", None)  # the stem of stop words
         for listed in words.values():
-            if len(listed) > 1:  # a word twice in a label, or a word that is its own stem
-                listed[:] = dict.fromkeys(listed)
+            if len(listed) > 1:  # in label order, once ("peace for peace", "protect protecting")
+                listed[:] = sorted(set(listed))
         return dict(words)
 
     # -- exact -----------------------------------------------------------------------------
@@ -130,7 +136,7 @@ class NameIndex:
         choices = {i: self.labels[i] for i in picked if wanted(self.owners[i], kinds)}
         written = {i: self._plain[i] for i in choices if i in self._plain}
         best: dict[int, tuple[float, str]] = {}  # label index -> (score, the form that got it)
-        for form in (choices, written):  # (one C call each scores all the candidates)
+        for form in (choices, written) if written else (choices,):  # one C call each
             for label, score, index in process.extract(
                 key, form, scorer=scorer, score_cutoff=SUGGEST - 10, limit=None
             ):
@@ -156,6 +162,7 @@ class NameIndex:
         rough.sort(reverse=True)
         ranked: dict[str, tuple[float, int]] = {}  # entry id -> (score, -edits) of its best
         numbers = _numbers(key)
+        every_word = (1 << len(query_words)) - 1
         kth = 0.0  # the `limit`-th best score so far, once there are that many
         for score, edits, index, label in rough:
             if score < kth:
@@ -163,11 +170,11 @@ class NameIndex:
             if index < 0:
                 index = -1 - index
             else:
-                if shape is not None:
+                found_by = covered.get(index, 0)
+                if shape is not None and found_by != every_word:
                     # WRatio rewards a short name found inside a longer query; a name that
                     # covers one word of two ("molu" for "baia molu") is not what was meant.
-                    share = _coverage(query_words, covered.get(index, 0), label)
-                    score *= 0.55 + 0.45 * share
+                    score *= 0.55 + 0.45 * _coverage(query_words, found_by, label)
                 if numbers and numbers != _numbers(label):
                     score = min(score, 80.0)  # "article 4" is neither Article 41 nor 42
             mark = (round(score, 1), edits)
