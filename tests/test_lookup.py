@@ -236,3 +236,17 @@ def test_a_word_the_guide_never_uses_still_finds_its_synonyms(engine):
     # "blocs" is a word of the synonym table, so it is not "corrected" to "block" (the veto).
     blocs = [m.entry.id for m in engine.search("blocs").matches]
     assert "veto" not in blocs and "coalition-of-the-willing" in blocs
+
+
+@pytest.mark.parametrize(
+    ("query", "entry_id"),
+    [
+        ("kosovoforce", "kfor"),  # the space dropped
+        ("peace keeping", "peacekeeping"),  # a space added
+        ("KFRO", "kfor"),  # two letters swapped in a short name
+        ("chapter vij", "chapter-vii"),  # a typo of the numeral as written, not of "7"
+    ],
+)
+def test_typos_that_merge_split_or_swap_still_name_the_entry(engine, query, entry_id):
+    resolution = engine.resolve(query)
+    assert resolution.outcome is Outcome.FUZZY and resolution.best.entry.id == entry_id
