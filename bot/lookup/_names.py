@@ -132,9 +132,11 @@ class NameIndex:
         scorer = fuzz.ratio if len(key) <= 3 else fuzz.WRatio  # "un": no partial matches
         query_words = keywords(key)
         shape = sorted(query_words) if len(query_words) > 1 else None
+        every_word = (1 << len(query_words)) - 1
         picked, covered = self._candidates(key, query_words)
         choices = {i: self.labels[i] for i in picked if wanted(self.owners[i], kinds)}
-        written = {i: self._plain[i] for i in choices if i in self._plain}
+        plain = self._plain
+        written = {i: plain[i] for i in choices if i in plain} if plain else {}
         best: dict[int, tuple[float, str]] = {}  # label index -> (score, the form that got it)
         for form in (choices, written) if written else (choices,):  # one C call each
             for label, score, index in process.extract(
@@ -162,7 +164,6 @@ class NameIndex:
         rough.sort(reverse=True)
         ranked: dict[str, tuple[float, int]] = {}  # entry id -> (score, -edits) of its best
         numbers = _numbers(key)
-        every_word = (1 << len(query_words)) - 1
         kth = 0.0  # the `limit`-th best score so far, once there are that many
         for score, edits, index, label in rough:
             if score < kth:
@@ -177,11 +178,11 @@ class NameIndex:
                     score *= 0.55 + 0.45 * _coverage(query_words, found_by, label)
                 if numbers and numbers != _numbers(label):
                     score = min(score, 80.0)  # "article 4" is neither Article 41 nor 42
-            mark = (round(score, 1), edits)
+            mark = (score, edits)
             eid = self.owners[index].id
             if mark > ranked.get(eid, (0.0, 0)):
                 ranked[eid] = mark
-                if len(ranked) >= limit:
+                if len(ranked) >= limit and score > kth:  # (only a better one moves it)
                     kth = sorted(ranked.values(), reverse=True)[limit - 1][0]
         order = sorted(ranked, key=ranked.__getitem__, reverse=True)[:limit]
         return {eid: ranked[eid][0] for eid in order}
