@@ -201,9 +201,8 @@ class LookupEngine:
         return Resolution(text, outcome, (Match(entry, 100.0),))
 
     def _fuzzy(self, text: str, name: str, kinds: Collection[str] | None, limit: int) -> Resolution:
-        scored = self.names.fuzzy(name, kinds, limit)
-        ranked = sorted(scored.items(), key=lambda item: -item[1])[:limit]
-        matches = tuple(Match(self.library.get(eid), round(s, 1)) for eid, s in ranked)
+        scored = self.names.fuzzy(name, kinds, limit)  # best first
+        matches = tuple(Match(self.library.get(eid), round(s, 1)) for eid, s in scored.items())
         if not matches or matches[0].score < SUGGEST:
             return Resolution(text, Outcome.NONE)
         runner_up = matches[1].score if len(matches) > 1 else 0.0

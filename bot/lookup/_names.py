@@ -320,12 +320,14 @@ def _numbers(text: str) -> frozenset[str]:
     return frozenset(token for token in text.split() if token.isdigit())
 
 
-def _coverage(query_words: list[str], covered: int, label: str) -> float:
+def _coverage(query_words: list[str], found_by: int, label: str) -> float:
     """The share of the query's words that the label has: those that found it (the word or a
     word a typo away), and those it has a word starting with (a common word, "peace")."""
-    spaced = f" {label}"
-    found = sum(
-        bool(covered >> position & 1) or f" {word}" in spaced
-        for position, word in enumerate(query_words)
-    )
+    found = found_by.bit_count()
+    if found < len(query_words):
+        spaced = f" {label}"
+        found += sum(
+            not found_by >> position & 1 and f" {word}" in spaced
+            for position, word in enumerate(query_words)
+        )
     return found / len(query_words)

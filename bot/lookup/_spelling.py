@@ -31,8 +31,8 @@ class Speller:
                 self._second[word[1], len(word)].append(word)
 
     def similar(self, word: str, limit: int = 5, cutoff: float = 75.0) -> list[tuple[str, float]]:
-        """Up to `limit` (word, score) pairs with rapidfuzz `ratio` >= `cutoff`, fewest edits
-        first."""
+        """Up to `limit` (word, score) pairs with rapidfuzz `ratio` >= `cutoff`; when more are
+        that close, the fewest edits away."""
         if len(word) < self._min_length or not word.isalpha():
             return []
         if len(word) == 3:
@@ -51,7 +51,9 @@ class Speller:
         for other, score, _ in found:
             if other != word:
                 best.setdefault(other, score)
-        # Fewest edits first (a dropped, swapped or replaced letter is one), then the ratio:
-        # "baia" is "baka" (one edit, ratio 75) before "baiaro" (two edits, ratio 80).
+        if len(best) <= limit:
+            return sorted(best.items(), key=lambda item: -item[1])
+        # Too many: keep those fewest edits away (a dropped, swapped or replaced letter is one),
+        # then by ratio: "baia" is "baka" (one edit, ratio 75) before "baiaro" (two, ratio 80).
         ranked = sorted(best.items(), key=lambda item: (OSA.distance(word, item[0]), -item[1]))
         return ranked[:limit]
