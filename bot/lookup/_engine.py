@@ -207,6 +207,8 @@ class LookupEngine:
             return Resolution(text, Outcome.NONE)
         runner_up = matches[1].score if len(matches) > 1 else 0.0
         close = tuple(m for m in matches if m.score >= max(SUGGEST, matches[0].score - CLOSE))
+        if matches[0].score >= CONFIDENT and matches[0].score - runner_up >= MARGIN:
+            return Resolution(text, Outcome.FUZZY, matches)
         # A lone candidate answers only when it is a plausible typo: one edit per ten letters
         # ("unmill"), not a different word ("sections" is not "Sanctions").
         alone = (
@@ -214,7 +216,7 @@ class LookupEngine:
             and matches[0].score >= LONE
             and self.names.edits(name, matches[0].entry) <= 1 + len(name) // 10
         )
-        if alone or (matches[0].score >= CONFIDENT and matches[0].score - runner_up >= MARGIN):
+        if alone:
             return Resolution(text, Outcome.FUZZY, matches)
         return Resolution(text, Outcome.SUGGESTIONS, close)
 

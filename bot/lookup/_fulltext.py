@@ -3,7 +3,7 @@
 Postings are one flat array of document numbers, a slice per word, with a document repeated
 once per occurrence (its term count, counted when a query reads the slice) rather than a dict
 per word. They are built in bulk: each distinct word is stemmed once, and each occurrence is
-appended to its word's list by C code, with no Python loop per word or per posting.
+appended to its word's array by C code, with no Python statement per occurrence.
 """
 
 from __future__ import annotations
