@@ -171,7 +171,7 @@ class _StemTable(dict[str, str]):
     and a look-up through `map` costs no Python call. Cleared when it grows past `LIMIT`, so
     what users type cannot grow it without end."""
 
-    LIMIT = 1 << 20
+    LIMIT = 1 << 18  # (a 100k-entry library has about 150k distinct words)
 
     def __missing__(self, word: str) -> str:
         if len(self) >= self.LIMIT:
