@@ -234,3 +234,25 @@ async def test_sync_is_the_deploy_step_and_a_fresh_install_syncs_by_itself(
     assert len(fake.sync_requests) == 2
     assert len(fake.identifies) == 2  # the two runs: sync logs in over REST only
     assert "Traceback" not in deploy.stderr
+
+
+async def test_without_shard_settings_one_process_runs_every_recommended_shard(
+    fake_discord: FakeDiscord, start_peacebot
+) -> None:
+    """PEACEBOT_SHARD_COUNT unset: discord.py asks GET /gateway/bot, runs that many shards in
+    this process, and each shard's session brings its own servers."""
+    fake_discord.recommended_shards = SHARDS
+    guilds = six_servers(fake_discord)
+    harness = await start_peacebot()
+    shards = sorted(tuple(identify["shard"]) for identify in fake_discord.identifies)
+    assert shards == [(0, SHARDS), (1, SHARDS)]
+    assert {g.id for g in harness.bot.guilds} == {g.id for g in guilds}
+    assert harness.bot.own_shards() is None  # it serves all of them: no filter on its queue
+    for guild in guilds:  # each server's commands reach the one process, on either shard
+        payload = InteractionBuilder(fake_discord).slash(
+            "define", {"term": "roe"}, fake_discord.world.users["alice"], guild.channels["general"]
+        )
+        asked = await fake_discord.dispatch_interaction(payload, "/define")
+        assert (await fake_discord.wait_for_answer(asked.id)).embed[
+            "title"
+        ] == "Rules of engagement"

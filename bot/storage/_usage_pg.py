@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.storage._models import Count, QueryRow, Stats
+from bot.storage._models import QueryRow, Stats
 from bot.storage._querylog import format_at
 from bot.storage._usage import (
     CONTENT_GAPS,
@@ -21,6 +21,7 @@ from bot.storage._usage import (
     TOP_ENTRIES,
     TOP_QUERIES,
     TOTALS,
+    build_stats,
 )
 
 __all__ = ["EXPORT_PAGE", "PRUNE_CHUNK", "prune_chunk", "query_page", "stats"]
@@ -78,27 +79,9 @@ def stats_sql(since: datetime | None, guild_id: int | None) -> tuple[str, tuple]
 async def stats(conn: Any, since: datetime | None, guild_id: int | None, limit: int) -> Stats:
     sql, params = stats_sql(since, guild_id)
     rows = await conn.fetch(sql, *params, limit, *CONTENT_GAPS)
-    counts: dict[int, list[Count]] = {kind: [] for kind in range(1, 5)}
-    total = failed = 0
-    median: float | None = None
-    for kind, name, value, failures, middle in rows:
-        if kind == TOTALS:
-            total, failed, median = value, failures, middle
-        else:
-            counts[kind].append(Count(str(name), value))
-    for found in counts.values():
-        found.sort(key=lambda count: (-count.count, count.name))
-    return Stats(
-        total=total,
-        failed=failed,
-        top_queries=tuple(counts[TOP_QUERIES]),
-        top_entries=tuple(counts[TOP_ENTRIES]),
-        no_match_queries=tuple(counts[NO_MATCH_QUERIES]),
-        per_command=tuple(counts[PER_COMMAND]),
-        median_ms=median,
-        since=since,
-        guild_id=guild_id,
-    )
+    totals = next(row for row in rows if row[0] == TOTALS)
+    middle = [totals[4]] if totals[4] is not None else []
+    return build_stats([row[:4] for row in rows], middle, since, guild_id)
 
 
 async def prune_chunk(conn: Any, before: datetime) -> int:
