@@ -88,6 +88,22 @@ def one_line(result, start: str) -> str:
         ({"PEACEBOT_LOG_LEVEL": "LOUD"}, "peacebot: PEACEBOT_LOG_LEVEL 'LOUD' is not a logging"),
         ({"PEACEBOT_DEV_GUILD": "my-server"}, "peacebot: PEACEBOT_DEV_GUILD must be a server id"),
         ({"PEACEBOT_CONTENT": "nowhere"}, "peacebot: the content in nowhere is invalid: nowhere:"),
+        (
+            {"PEACEBOT_SHARD_COUNT": "2", "PEACEBOT_SHARD_IDS": "0,2"},
+            "peacebot: PEACEBOT_SHARD_IDS [2] outside 0..1 (PEACEBOT_SHARD_COUNT is 2)",
+        ),
+        ({"PEACEBOT_SHARD_IDS": "0"}, "peacebot: PEACEBOT_SHARD_IDS needs PEACEBOT_SHARD_COUNT"),
+        ({"PEACEBOT_SHARD_COUNT": "two"}, "peacebot: PEACEBOT_SHARD_COUNT must be a whole number"),
+        ({"PEACEBOT_SHARD_COUNT": "0"}, "peacebot: PEACEBOT_SHARD_COUNT must be a whole number"),
+        (
+            {"PEACEBOT_SHARD_COUNT": "4", "PEACEBOT_SHARD_IDS": "3-1"},
+            "peacebot: PEACEBOT_SHARD_IDS has a backwards range '3-1'",
+        ),
+        (
+            {"PEACEBOT_SHARD_COUNT": "4", "PEACEBOT_SHARD_IDS": "zero"},
+            "peacebot: PEACEBOT_SHARD_IDS must be shard numbers",
+        ),
+        ({"DATABASE_URL": "mysql://db/x"}, "peacebot: DATABASE_URL must be a postgresql:// URL"),
     ],
     ids=lambda value: str(value)[:30],
 )
@@ -123,6 +139,16 @@ def test_a_database_that_cannot_be_written_is_one_line(tmp_path: Path, case: str
     )
     assert reason in line and line.endswith("set PEACEBOT_DB to a file peacebot may write")
     assert not (tmp_path / "no").exists()
+
+
+def test_an_unreachable_database_url_is_one_line_without_the_password(tmp_path: Path) -> None:
+    port = closed_port()
+    url = f"postgresql://bot:hunter2-secret@127.0.0.1:{port}/peacebot"
+    line = one_line(
+        run_until_it_fails(tmp_path, DATABASE_URL=url),
+        f"peacebot: cannot use the database: cannot connect to postgresql://bot@127.0.0.1:{port}/",
+    )
+    assert line.endswith("; check DATABASE_URL") and "hunter2" not in line
 
 
 # -- processes that reach a (fake) Discord -----------------------------------------------------
