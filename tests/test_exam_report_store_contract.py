@@ -1,5 +1,5 @@
 """The contract of `ExamStore` and `ReportStore`, run against the in-memory fake the core is
-tested with and against `Storage` (SQLite): both must pass it unchanged."""
+tested with and against `Storage` on SQLite and PostgreSQL: all must pass it unchanged."""
 
 from __future__ import annotations
 
@@ -12,21 +12,24 @@ import pytest
 
 from bot.exam import ExamRecord
 from bot.reports import make_report
-from bot.storage import Storage
 from tests.review_fake import FakeReviewStore
-from tests.storage_helpers import opened
+from tests.storage_backends import NAMES, Backend, make_backend
 
 ANN, BOB = "a" * 32, "b" * 32
 NOW = datetime(2024, 3, 15, 8, tzinfo=UTC)
 
 
-@pytest.fixture(params=["fake", "sqlite"])
+@pytest.fixture(params=["fake", *NAMES])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    """The in-memory fake, then `Storage` on each engine (tests/storage_backends.py)."""
     if request.param == "fake":
         yield FakeReviewStore()
         return
-    async with opened(tmp_path / "contract.sqlite3") as storage:
-        yield storage
+    backend = await make_backend(request.param, tmp_path)
+    try:
+        yield await backend.open()
+    finally:
+        await backend.close()
 
 
 def exam(user: str, minutes: int, correct: int, section: str | None = None) -> ExamRecord:
@@ -89,9 +92,8 @@ async def test_forgetting_removes_only_that_members_exams_and_reports(store: Any
     assert len(await store.exam_history(BOB, None, 10)) == 1
 
 
-async def test_forget_user_covers_exams_and_reports(tmp_path: Path) -> None:
-    async with opened(tmp_path / "forget.sqlite3") as storage:
-        assert isinstance(storage, Storage)
+async def test_forget_user_covers_exams_and_reports(backend: Backend) -> None:
+    async with backend.opened() as storage:
         ann, bob = storage.user_hash(1), storage.user_hash(2)
         for user in (ann, bob):
             await storage.save_exam(exam(user, 0, 4))
@@ -101,8 +103,8 @@ async def test_forget_user_covers_exams_and_reports(tmp_path: Path) -> None:
         assert [r.user_hash for r in await storage.mistake_reports()] == [bob]
 
 
-async def test_the_report_channel_leaves_daily_settings_alone(tmp_path: Path) -> None:
-    async with opened(tmp_path / "settings.sqlite3") as storage:
+async def test_the_report_channel_leaves_daily_settings_alone(backend: Backend) -> None:
+    async with backend.opened() as storage:
         await storage.enable_daily(42, channel_id=7, daily_time="18:00", timezone="UTC",
                                    discussion=True, next_at=NOW)  # fmt: skip
         await storage.set_report_channel(42, 900)
