@@ -154,6 +154,7 @@ CREATE TABLE IF NOT EXISTS mistake_reports (
 CREATE UNIQUE INDEX IF NOT EXISTS mistake_reports_once  -- one per member, entry and day
     ON mistake_reports (user_hash, entry_id, reported_on);
 CREATE INDEX IF NOT EXISTS mistake_reports_at ON mistake_reports (at);
+CREATE INDEX IF NOT EXISTS mistake_reports_guild_at ON mistake_reports (guild_id, at);
 CREATE INDEX IF NOT EXISTS quiz_answers_member_day
     ON quiz_answers (guild_id, user_hash, answered_on);
 """

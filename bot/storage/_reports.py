@@ -28,22 +28,30 @@ async def add(conn: aiosqlite.Connection, report: MistakeReport) -> bool:
         return await cursor.fetchone() is not None
 
 
-def _since(since: datetime | None) -> tuple[str, tuple[str, ...]]:
-    """A fixed WHERE condition and its parameters: along the `at` index, or every report."""
+def _scope(since: datetime | None, guild_id: int | None = None) -> tuple[str, tuple]:
+    """A fixed WHERE condition and its parameters: along the (at) index, the (guild_id, at)
+    index for one server, or every report."""
+    if guild_id is not None:
+        if since is None:
+            return "guild_id = ?", (guild_id,)
+        return "guild_id = ? AND at >= ?", (guild_id, utc_text(since))
     return ("at >= ?", (utc_text(since),)) if since is not None else ("1", ())
 
 
 async def listed(conn: aiosqlite.Connection, since: datetime | None) -> list[MistakeReport]:
     """Oldest first, in the order of the `at` index."""
-    where, params = _since(since)
+    where, params = _scope(since)
     async with conn.execute(f"{_LIST} WHERE {where} ORDER BY at, id", params) as cursor:
         rows = await cursor.fetchall()
         names = [column[0] for column in cursor.description]
     return [MistakeReport.from_row(dict(zip(names, row, strict=True))) for row in rows]
 
 
-async def count(conn: aiosqlite.Connection, since: datetime | None) -> int:
-    where, params = _since(since)
+async def count(
+    conn: aiosqlite.Connection, since: datetime | None, guild_id: int | None = None
+) -> int:
+    """Reports since a time (None: ever), from one server or (None) all."""
+    where, params = _scope(since, guild_id)
     sql = f"SELECT COUNT(*) FROM mistake_reports WHERE {where}"  # noqa: S608
     async with conn.execute(sql, params) as cursor:
         row = await cursor.fetchone()

@@ -28,18 +28,22 @@ async def add(conn: Any, report: MistakeReport) -> bool:
     return found is not None
 
 
-def _since(since: datetime | None) -> tuple[str, tuple[datetime, ...]]:
+def _scope(since: datetime | None, guild_id: int | None = None) -> tuple[str, tuple]:
+    if guild_id is not None:
+        if since is None:
+            return "guild_id = $1", (guild_id,)
+        return "guild_id = $1 AND at >= $2", (guild_id, since)
     return ("at >= $1", (since,)) if since is not None else ("true", ())
 
 
 async def listed(conn: Any, since: datetime | None) -> list[MistakeReport]:
-    where, params = _since(since)
+    where, params = _scope(since)
     rows = await conn.fetch(f"{_LIST} WHERE {where} ORDER BY at, id", *params)
     return [MistakeReport.from_row({**dict(row), "at": row["at"].isoformat()}) for row in rows]
 
 
-async def count(conn: Any, since: datetime | None) -> int:
-    where, params = _since(since)
+async def count(conn: Any, since: datetime | None, guild_id: int | None = None) -> int:
+    where, params = _scope(since, guild_id)
     sql = f"SELECT COUNT(*) FROM mistake_reports WHERE {where}"  # noqa: S608
     return int(await conn.fetchval(sql, *params))
 

@@ -26,6 +26,7 @@ import hmac
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -498,8 +499,14 @@ class Storage:
     async def stats(
         self, since: datetime | None = None, guild_id: int | None = None, limit: int = 10
     ) -> Stats:
-        """Usage of the query log for one server or all (None), since a time or all time."""
-        work = partial(self._sql.usage.stats, since=since, guild_id=guild_id, limit=limit)
+        """Usage of the query log for one server or all (None), since a time or all time, with
+        the reports of mistakes counted in the same scope (one read)."""
+
+        async def work(conn: Any) -> Stats:
+            usage = await self._sql.usage.stats(conn, since=since, guild_id=guild_id, limit=limit)
+            reports = await self._sql.reports.count(conn, since=since, guild_id=guild_id)
+            return replace(usage, reports=reports)
+
         return await self._read(work)
 
     async def prune(self, before: datetime) -> int:
