@@ -25,6 +25,29 @@ async def open_report_form(harness: BotHarness, user: str = "alice"):  # type: i
     return form
 
 
+async def test_every_answer_card_about_one_entry_opens_the_report_form(
+    start_peacebot: StartPeacebot, library: Library
+) -> None:
+    """Definitions, sections and facts (the quiz reveal: test_e2e_study; the daily post goes
+    through the same renderer as /fact). The button names the entry and the content version the
+    card showed, and opens the form for that entry, for anyone who reads the card."""
+    harness = await start_peacebot()
+    section = library.sections["international-law"]
+    fact = await harness.slash("fact", {"section": section.title})
+    (fact_id,) = [f.id for f in library.facts.values() if f.text == fact.embed["description"]]
+    cards = {
+        "roe": await harness.slash("define", {"term": "roe"}),
+        section.id: await harness.slash("section", {"name": section.title}),
+        fact_id: fact,
+    }
+    for entry_id, card in cards.items():
+        button = card.button("Report a mistake")
+        assert button["custom_id"] == f"pb:report:{library.version}:{entry_id}"
+        form = await harness.click(button["custom_id"], card, user="mod")
+        assert form.callback_type == 9, entry_id
+        assert form.data["custom_id"] == f"pb:reportform:{library.version}:{entry_id}"
+
+
 async def test_a_report_reaches_the_moderators_channel_and_the_database(
     start_peacebot: StartPeacebot, library: Library
 ) -> None:

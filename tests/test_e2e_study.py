@@ -69,6 +69,8 @@ async def test_daily_post_for_the_current_minute_arrives_in_the_right_channel(
     (open_section,) = [b["custom_id"] for b in post.buttons if b["label"] == section.title]
     opened = await harness.click(open_section, post, user="alice")
     assert opened.ephemeral and opened.embed["title"] == section.title
+    report = post.button("Report a mistake")  # a fact post is an answer card too
+    assert report["custom_id"] == f"pb:report:{library.version}:{fact.id}"
 
     storage = harness.bot.storage
     assert await storage.last_daily_claim(harness.world.guild_id) == local_now.date()

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 
 from bot.answers import CONSOLE, Answer, Librarian, Link
@@ -18,6 +19,7 @@ from bot.cli._content import load_or_report
 from bot.config import ConfigError, load_config
 from bot.content import Library
 from bot.lookup import Outcome, UnknownSection
+from bot.pictures import PictureError, describe, missions_from_library, timeline_data
 from bot.quiz import MAX_QUESTIONS, AnswerStatus, MonotonicClock, QuizState, pick_questions
 from bot.render_text import render_card, render_text
 from bot.shutdown import StopSignals, run_until_stopped
@@ -35,6 +37,7 @@ HELP = """Commands:
   fact [section]       a random fact
   quiz [n] [section]   n questions (default 3); answer with a letter or number, 'stop' to end
   discuss [section]    a discussion prompt
+  timeline [org] [from] [to]  the missions in words    e.g. timeline nato 1995 2000
   about                what the library holds
   help                 this list
   quit                 leave (or Ctrl-D)
@@ -189,8 +192,15 @@ class Console:
     A quiz in progress takes the next lines as its answers, as the buttons do on Discord.
     """
 
-    def __init__(self, library: Library, rng: random.Random, log: Logger | None = None) -> None:
+    def __init__(
+        self,
+        library: Library,
+        rng: random.Random,
+        log: Logger | None = None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
         self.library = library
+        self.today = today  # the timeline's "now": where ongoing missions end
         self.librarian = Librarian(library, voice=CONSOLE)
         self.rng = rng
         self.log = log or (lambda *_: None)
@@ -206,6 +216,7 @@ class Console:
             "quiz": self._start_quiz,
             "discuss": self._discuss,
             "prompt": self._discuss,
+            "timeline": self._timeline,
             "about": lambda _: render_text(self.librarian.about()),
             "help": lambda _: HELP,
         }
@@ -291,6 +302,22 @@ class Console:
         if prompt is None:
             return "There are no discussion prompts."
         return render_card(prompt_card(self.library, prompt, note="Talk it over with your group."))
+
+    def _timeline(self, query: str) -> str:
+        """/timeline's text form (the console draws no pictures): an organisation, then up to
+        two years, e.g. `timeline arab league 1990 2000`."""
+        words = query.split()
+        years = [int(word) for word in words if word.isdigit() and len(word) == 4]
+        organisation = " ".join(w for w in words if not (w.isdigit() and len(w) == 4)) or None
+        if len(years) > 2:
+            return "Usage: timeline [organisation] [from year] [to year]"
+        first, last = (*years, None, None)[:2]
+        try:
+            missions = missions_from_library(self.library)
+            data = timeline_data(missions, self.today().year, organisation, first, last)
+        except PictureError as exc:
+            return str(exc)
+        return describe(data)[1]
 
     # -- quiz ----------------------------------------------------------------------------
     def _start_quiz(self, query: str) -> str:
