@@ -85,12 +85,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "what is wrong, source (- if none).",
     )
     _add_db(reports)
-    reports.add_argument(
-        "--since",
-        type=parse_moment,
-        metavar="AGE",
-        help="only reports newer than this: 7d, 24h, or a date such as 2024-05-01",
-    )
+    _add_since(reports, "reports")
     reports.set_defaults(handler=_reports)
 
 
@@ -102,13 +97,17 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_filters(parser: argparse.ArgumentParser) -> None:
+def _add_since(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--since",
         type=parse_moment,
         metavar="AGE",
-        help="only rows newer than this: 7d, 24h, 30m, or a date such as 2024-05-01",
+        help=f"only {what} newer than this: 7d, 24h, 30m, or a date such as 2024-05-01",
     )
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    _add_since(parser, "rows")
     parser.add_argument("--server", type=int, metavar="ID", help="only this server's rows")
 
 
