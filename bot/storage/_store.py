@@ -5,7 +5,8 @@ The interface is engine-neutral: callers see only the plain data of `_models` an
 database past the busy timeout; try again later). What is the same for every engine lives here:
 user hashing, the settings cache, the query-log queue, pruning and export loops. The engine
 (`_sqlite.SqliteEngine`) owns connections and transactions; the SQL sits in one module per
-concern (`_guilds`, `_daily`, `_scores`, `_usage`), so another dialect can sit beside it.
+concern (`_guilds`, `_daily`, `_scores`, `_review`, `_usage`), so another dialect can sit beside
+it.
 
 Guarantees every engine keeps:
 - reads never wait for writes: a long write, or another process holding the write lock, delays
@@ -23,12 +24,13 @@ import hmac
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from bot.deck import Deck
-from bot.storage import _daily, _guilds, _scores, _usage
+from bot.review import CardState, ReviewEntry, ReviewSettings, ReviewTotals
+from bot.storage import _daily, _guilds, _review, _scores, _usage
 from bot.storage._migrations import read_salt
 from bot.storage._models import (
     ClaimResult,
@@ -79,7 +81,8 @@ _HASH_CACHE_LIMIT = 10_000
 
 
 class Storage:
-    """The database: query log, server settings, the daily-post queue, fact decks, quiz scores.
+    """The database: query log, server settings, the daily-post queue, fact decks, quiz scores,
+    and each member's spaced-repetition review (it is the `bot.review.ReviewStore`).
 
     Open with `await Storage.open(path)`; close with `await storage.close()`, which writes the
     queued query-log rows first. Every method but `log()` and `user_hash()` may raise
@@ -378,10 +381,102 @@ class Storage:
         return await self._read(work)
 
     async def forget_user(self, user_id: int) -> int:
-        """Delete everything keyed by this user's hash, queued log rows included; return count."""
+        """Delete everything keyed by this user's hash (scores, activity, review cards, log and
+        settings), queued log rows included, in one transaction; return count."""
         user = self.user_hash(user_id)
         removed = await self._writer.discard(lambda row: row[3] == user)
-        return removed + await self._write(partial(_scores.forget, user_hash=user))
+        return removed + await self._write(partial(_forget, user_hash=user))
+
+    # -- spaced-repetition review (the `bot.review.ReviewStore` protocol) ---------------------
+
+    async def card_states(self, user_hash: str) -> list[CardState]:
+        """Every FSRS card state of the member."""
+        return await self._read(partial(_review.card_states, user_hash=user_hash))
+
+    async def due_card_ids(self, user_hash: str, now: datetime) -> list[str]:
+        """Ids of the member's cards due at `now` (an index range; no state is parsed)."""
+        return await self._read(partial(_review.due_card_ids, user_hash=user_hash, now=now))
+
+    async def save_review(self, state: CardState, entry: ReviewEntry) -> None:
+        """A rating: the card's new state and its log entry, both or neither."""
+        await self._write(partial(_review.save_review, state=state, entry=entry))
+
+    async def review_totals(self, user_hash: str) -> ReviewTotals:
+        """Ratings, ratings of mature cards, and those rated Good or Easy, over the whole log."""
+        return await self._read(partial(_review.review_totals, user_hash=user_hash))
+
+    async def review_days(self, user_hash: str, since: date) -> dict[date, int]:
+        """Ratings per local date from `since` on."""
+        return await self._read(partial(_review.review_days, user_hash=user_hash, since=since))
+
+    async def new_cards_on(self, user_hash: str, local_date: date) -> int:
+        """Cards first rated on `local_date` (what the new-card limit counts)."""
+        work = partial(_review.new_cards_on, user_hash=user_hash, local_date=local_date)
+        return await self._read(work)
+
+    async def review_settings(self, user_hash: str) -> ReviewSettings:
+        """The member's review settings (the defaults without a row)."""
+        return await self._read(partial(_review.review_settings, user_hash=user_hash))
+
+    async def set_new_per_day(self, user_hash: str, limit: int) -> None:
+        await self._write(partial(_review.set_new_per_day, user_hash=user_hash, limit=limit))
+
+    async def set_review_timezone(
+        self, user_hash: str, timezone: str, next_at: datetime | None
+    ) -> None:
+        """The zone and, while reminders are on, the reminder's next time, in one statement."""
+        work = partial(_review.set_timezone, user_hash=user_hash, timezone=timezone)
+        await self._write(partial(work, next_at=next_at))
+
+    async def set_reminder(
+        self, user_hash: str, *, dm_user_id: int, remind_time: str, next_at: datetime
+    ) -> None:
+        """Reminders on, by direct message to `dm_user_id`, next at `next_at`."""
+        work = partial(
+            _review.set_reminder,
+            user_hash=user_hash,
+            dm_user_id=dm_user_id,
+            remind_time=remind_time,
+            next_at=next_at,
+        )
+        await self._write(work)
+
+    async def clear_reminder(self, user_hash: str, notice: str | None = None) -> None:
+        """Reminders off (the Discord id is dropped); `notice` says why, once, later."""
+        await self._write(partial(_review.clear_reminder, user_hash=user_hash, notice=notice))
+
+    async def move_reminder(self, user_hash: str, next_at: datetime) -> None:
+        """Only the reminder's next time, while reminders are on."""
+        await self._write(partial(_review.move_reminder, user_hash=user_hash, next_at=next_at))
+
+    async def dismiss_reminder_notice(self, user_hash: str, notice: str) -> bool:
+        """Clear the notice if it is still `notice`; True for the one caller that cleared it."""
+        work = partial(_review.dismiss_notice, user_hash=user_hash, notice=notice)
+        return await self._write(work)
+
+    async def due_reminders(self, now: datetime, limit: int = 500) -> list[ReviewSettings]:
+        """Members whose reminder time has come, earliest first (an index range)."""
+        return await self._read(partial(_review.due_reminders, now=now, limit=limit))
+
+    async def next_reminder_at(self) -> datetime | None:
+        """The earliest reminder time of anyone (None: nobody has reminders on)."""
+        return await self._read(_review.next_reminder_at)
+
+    async def claim_reminder(self, user_hash: str, local_date: date, next_at: datetime) -> bool:
+        """Claim the member's reminder for `local_date` before sending it (at most once, across
+        processes: a claim row per member and date); True for the one caller that won."""
+        work = partial(
+            _review.claim_reminder,
+            user_hash=user_hash,
+            local_date=local_date,
+            next_at=next_at,
+            now=datetime.now(UTC),  # recorded only, never compared
+        )
+        return await self._write(work)
+
+    async def forget_reviews(self, user_hash: str) -> int:
+        """Delete the member's review cards, log, settings and claims; return count."""
+        return await self._write(partial(_review.forget, user_hash=user_hash))
 
     # -- statistics and maintenance -----------------------------------------------------------
 
@@ -434,6 +529,10 @@ class Storage:
     def _check_open(self) -> None:
         if self._closed:
             raise StorageError("the storage is closed")
+
+
+async def _forget(conn: Any, user_hash: str) -> int:
+    return await _scores.forget(conn, user_hash) + await _review.forget(conn, user_hash)
 
 
 def _name(display_name: str) -> str:
