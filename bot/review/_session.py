@@ -21,6 +21,7 @@ from fsrs import Rating
 
 from bot.review._cards import Deck, Flashcard, Kind
 from bot.review._model import MAX_NEW_PER_DAY, CardState, ReviewSettings
+from bot.review._reminders import first_reminder
 from bot.review._scheduler import ReviewScheduler, as_utc
 from bot.review._stats import FORECAST_DAYS, DayCount, ReviewStats, due_forecast, review_stats
 from bot.review._store import ReviewStore
@@ -226,10 +227,29 @@ class ReviewService:
         return due_forecast(states, now, load_timezone(settings.timezone), days)
 
     async def due_count(self, user_hash: str, now: datetime | None = None) -> int:
-        """Cards due at `now` (what a reminder reports)."""
+        """Cards of the deck due at `now` (what a reminder reports), from the ids alone."""
         now = as_utc(now or self.clock())
-        states = self._in_deck(await self.store.card_states(user_hash))
-        return sum(state.due <= now for state in states)
+        due = await self.store.due_card_ids(user_hash, now)
+        return sum(card in self.deck.cards for card in due)
+
+    async def set_new_per_day(self, user_hash: str, limit: int) -> int:
+        """Store the member's new-card limit, clamped to 0..`MAX_NEW_PER_DAY`; returns it."""
+        limit = max(0, min(int(limit), MAX_NEW_PER_DAY))
+        await self.store.set_new_per_day(user_hash, limit)
+        return limit
+
+    async def set_timezone(self, user_hash: str, timezone: str, now: datetime | None = None) -> str:
+        """Store the zone the member's days and reminders follow; returns its canonical name.
+        A reminder that is on moves to the same wall-clock time in the new zone. Raises
+        `bot.schedule.ScheduleError` for a zone that does not exist."""
+        now = as_utc(now or self.clock())
+        zone = load_timezone(timezone).key
+        settings = await self.store.review_settings(user_hash)
+        next_at = None
+        if settings.remind:
+            next_at = first_reminder(settings.remind_time, zone, settings.last_reminded_on, now).at
+        await self.store.set_review_timezone(user_hash, zone, next_at)
+        return zone
 
     async def _new_allowed(self, settings: ReviewSettings, today: date) -> int:
         limit = max(0, min(settings.new_per_day, MAX_NEW_PER_DAY))
