@@ -1,7 +1,8 @@
 """The Discord client: the one module in `bot/` that imports discord.
 
-`PeacebotBot` owns the library, the lookup engine, the librarian and the storage; the cogs in
-`cogs/` reach them through `bot.librarian`, `bot.engine` and `bot.storage`.
+`PeacebotBot` owns the library, the lookup engine, the librarian, the storage and the picture
+renderer; the cogs in `cogs/` reach them through `bot.librarian`, `bot.engine`, `bot.storage` and
+`bot.renderer`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.config import Config
 from bot.content import Library
 from bot.loader import load_library
 from bot.lookup import LookupEngine
+from bot.pictures import PictureRenderer
 from bot.shutdown import StopSignals, run_until_stopped
 from bot.storage import QueryRecord, Storage, StorageError, check_writable
 
@@ -94,7 +96,9 @@ class PeacebotBot(commands.Bot):
 
     `storage` belongs to the caller, who closes it after the bot has closed (the bot flushes
     it when closing). `library` defaults to the content in `config.content_dir`. Tests may
-    pass `extensions` to load another set of cogs, and `sync_commands=False`.
+    pass `extensions` to load another set of cogs, and `sync_commands=False`. `renderer`, if
+    given, is started with the bot and closed with it (its worker processes draw the pictures);
+    without one, commands that draw answer with the text form alone.
     """
 
     def __init__(
@@ -106,6 +110,7 @@ class PeacebotBot(commands.Bot):
         extensions: Sequence[str] = EXTENSIONS,
         sync_commands: bool = True,
         heartbeat_path: Path | None = None,
+        renderer: PictureRenderer | None = None,
         **options: Any,
     ) -> None:
         prefix = config.prefix
@@ -129,6 +134,7 @@ class PeacebotBot(commands.Bot):
         self.accepting_commands = True
         self.connected = False  # to the gateway, right now (kept by the events below)
         self.storage = storage
+        self.renderer = renderer
         # The custom-id pattern of each DynamicItem class in use, so a click that none of them
         # matches can be answered (cogs._ui).
         self.component_patterns: dict[type, re.Pattern[str] | None] = {}
@@ -208,6 +214,11 @@ class PeacebotBot(commands.Bot):
     # -- lifecycle --------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
+        if self.renderer is not None:
+            try:
+                await self.renderer.start()
+            except Exception:  # pictures are extras: their text forms still answer
+                log.exception("could not start the picture workers; pictures are off")
         for name in self.extension_names:
             await self.load_extension(name)
         if self.sync_commands:
@@ -297,7 +308,7 @@ class PeacebotBot(commands.Bot):
 
     async def close(self) -> None:
         """Stop taking commands, let running ones finish (for DRAIN_SECONDS at most), flush the
-        query log, then close the gateway and the HTTP session. The owner of the storage closes
+        query log, stop the picture workers, then close the gateway and the HTTP session. The owner of the storage closes
         it afterwards, which writes anything logged in the meantime."""
         if not self._shutdown_done:
             self._shutdown_done = True
@@ -311,6 +322,11 @@ class PeacebotBot(commands.Bot):
                     log.warning("query log not fully written after %s s", FLUSH_WAIT_SECONDS)
             except Exception:
                 log.exception("could not flush the query log")
+            if self.renderer is not None:
+                try:
+                    await self.renderer.close()
+                except Exception:
+                    log.exception("could not stop the picture workers")
         await super().close()
 
     async def _finish_running(self) -> None:
@@ -388,7 +404,11 @@ def serve(config: Config, library: Library, heartbeat_path: Path | None = None) 
         bot: PeacebotBot | None = None
         try:
             bot = PeacebotBot(
-                config, storage=storage, library=library, heartbeat_path=heartbeat_path
+                config,
+                storage=storage,
+                library=library,
+                heartbeat_path=heartbeat_path,
+                renderer=PictureRenderer(),
             )
             with StopSignals() as stop:
                 await run_until_stopped(
