@@ -308,8 +308,8 @@ class PeacebotBot(commands.Bot):
 
     async def close(self) -> None:
         """Stop taking commands, let running ones finish (for DRAIN_SECONDS at most), flush the
-        query log, stop the picture workers, then close the gateway and the HTTP session. The owner of the storage closes
-        it afterwards, which writes anything logged in the meantime."""
+        query log, stop the picture workers, then close the gateway and the HTTP session. The
+        owner of the storage closes it afterwards, which writes anything logged meanwhile."""
         if not self._shutdown_done:
             self._shutdown_done = True
             self.accepting_commands = False

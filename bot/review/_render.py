@@ -99,9 +99,11 @@ def stats_card(
         Field("Streak", streak, inline=True),
         Field("Retention on mature cards", f"{retention} · {stats.mature_cards} mature cards"),
     ]
-    if forecast:
-        week = ", ".join(f"{d.day:%a} {d.count}" for d in forecast[:7])
-        fields.append(Field("Next 7 days", week))
+    if forecast:  # the forecast picture's data as text, for screen readers and the console
+        days = [("Today" if n == 0 else f"{d.day:%a} {d.day.day}") + f": {d.count}"
+                for n, d in enumerate(forecast)]  # fmt: skip
+        weeks = [" · ".join(days[start : start + 7]) for start in range(0, len(days), 7)]
+        fields.append(Field(f"Due over the next {len(forecast)} days", "\n".join(weeks)))
     footer = f"New cards per day: {limit}" if limit is not None else None
     return Card(
         title="Your reviews",

@@ -101,6 +101,24 @@ class ReviewSession:
                 self.current = self._due_learning(as_utc(now))
         return self.current
 
+    def focus(self, card: Flashcard) -> bool:
+        """Show `card` now if this session would show it at all: it is due (or due soon in its
+        learning step) or new. For a button pressed on a card before a restart. False when the
+        card has been rated since and is not due (the press came from an old message)."""
+        if self.current == card:
+            return True
+        for pending in (self._queue, self._learning):
+            if card in pending:
+                pending.remove(card)
+                break
+        else:
+            if card.id in self._states:
+                return False
+        if self.current is not None:
+            self._queue.insert(0, self.current)
+        self.current = card
+        return True
+
     def next_learning_at(self) -> datetime | None:
         """When the next learning card falls due (for "come back in 9 minutes")."""
         dues = [self._states[card.id].due for card in self._learning]
@@ -188,6 +206,22 @@ class ReviewService:
         )
         session.advance(now)
         return session
+
+    async def resume(
+        self,
+        user_hash: str,
+        card_id: str,
+        *,
+        section: str | None = None,
+        kind: Kind = Kind.ALL,
+        now: datetime | None = None,
+    ) -> tuple[ReviewSession, bool]:
+        """A session rebuilt from the storage (after a restart, or once the one in memory has
+        gone) with `card_id` as its current card if it is still to be shown; the flag says
+        whether it is (False: that card was rated since, or left the content)."""
+        session = await self.start(user_hash, section=section, kind=kind, now=now)
+        card = self.deck.get(card_id)
+        return session, card is not None and session.focus(card)
 
     async def rate(
         self,
