@@ -45,6 +45,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
     "cogs.daily",
     "cogs.quiz",
+    "cogs.review",
     "cogs.discuss",
 )
 

@@ -56,7 +56,7 @@ class TimerQueue:
         max_sending: int = MAX_SENDING,
     ) -> None:
         self.clock: WallClock = clock or SystemClock()
-        self._max_sleep = max_sleep
+        self.max_sleep = max_sleep  # the longest nap, so a changed wall clock is noticed
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
@@ -124,10 +124,10 @@ class TimerQueue:
             self._wake.clear()
             try:
                 upcoming = await self.wake_up()
-                delay = self._max_sleep
+                delay = self.max_sleep
                 if upcoming is not None:
                     delay = (upcoming - self.clock.now()).total_seconds()
             except Exception:
                 log.exception("%s: could not check what is due; retrying", self.what)
                 delay = RETRY_SECONDS
-            await sleep_or_wake(self.clock, min(max(delay, 0.0), self._max_sleep), self._wake)
+            await sleep_or_wake(self.clock, min(max(delay, 0.0), self.max_sleep), self._wake)

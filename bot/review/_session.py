@@ -77,6 +77,7 @@ class ReviewSession:
         self.new_planned = new_planned
         self.reviewed = 0
         self.current: Flashcard | None = None
+        self.last_rated: Flashcard | None = None
 
     @property
     def user_hash(self) -> str:
@@ -143,7 +144,7 @@ class ReviewSession:
             self._saving = False
         self._states[card.id] = state
         self.reviewed += 1
-        self.current = None
+        self.current, self.last_rated = None, card
         if state.due - as_utc(now) < timedelta(days=1):
             self._learning.append(card)
         self.advance(now)

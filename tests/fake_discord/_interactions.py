@@ -78,6 +78,24 @@ class InteractionBuilder:
 
     def _base(self, kind: int, user: User, channel: Channel, data: dict) -> dict[str, Any]:
         world = self.world
+        if channel.is_dm:  # a direct message: no server, the user instead of a member
+            return {
+                "id": str(self.fake.ids.next()),
+                "application_id": str(world.application_id),
+                "type": kind,
+                "token": "interaction." + secrets.token_urlsafe(32),
+                "version": 1,
+                "data": data,
+                "channel_id": str(channel.id),
+                "channel": channel.payload(),
+                "user": user.payload(),
+                "app_permissions": str(BOT_PERMISSIONS.value),
+                "locale": "en-US",
+                "entitlements": [],
+                "authorizing_integration_owners": {"0": str(world.guild_id)},
+                "context": 1,
+                "attachment_size_limit": 10 * 1024 * 1024,
+            }
         return {
             "id": str(self.fake.ids.next()),
             "application_id": str(world.application_id),
