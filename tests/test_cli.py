@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -256,7 +257,8 @@ async def test_console_review_shows_the_back_on_enter_and_rates_with_1_to_4(libr
     from tests.storage_helpers import opened
 
     async with opened(tmp_path / "console.sqlite3") as storage:
-        service = ReviewService(storage, Deck.from_library(library))
+        now = datetime(2024, 3, 15, 8, tzinfo=UTC)
+        service = ReviewService(storage, Deck.from_library(library), clock=lambda: now)
         titles = {s.id: s.title for s in library.sections.values()}
         review = ConsoleReview(service, storage.user_hash(CONSOLE_USER_ID), titles)
         console = Console(library, random.Random(1), review=review)
