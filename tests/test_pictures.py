@@ -277,3 +277,29 @@ def test_the_bot_process_never_imports_matplotlib() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_workers_end_when_the_bot_process_dies_without_closing_the_pool() -> None:
+    # The bot exits at once (a second Ctrl+C: os._exit) with its pool running: its worker must
+    # not live on, or it would keep the bot's output pipes open (a supervisor waiting for them
+    # to close would wait for ever). `communicate` returns only once every holder has gone.
+    script = textwrap.dedent(
+        """
+        import asyncio, os, sys
+        from bot.pictures import PictureRenderer
+
+        async def main():
+            renderer = PictureRenderer(workers=1)
+            await renderer.start()
+            print("started", flush=True)
+            os._exit(130)
+
+        if __name__ == "__main__":
+            asyncio.run(main())
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stdout.strip() == "started"

@@ -18,7 +18,9 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -61,10 +63,26 @@ def make_picture(data: PictureData) -> Picture:
     return Picture(png, alt, text, name, draw_ms=draw_ms, cpu_ms=cpu_ms)
 
 
+def _exit_with_parent() -> None:
+    """End this worker as soon as the bot's process is gone. A bot that dies, is killed, or
+    exits at once on a second Ctrl+C never shuts the pool down, and a worker waiting on its
+    queue would otherwise live on, holding the bot's output pipes open."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 def _warm_worker() -> None:
-    """Each worker's start: a lower CPU priority than the bot, so when both want a core the
-    event loop gets it; then matplotlib and fonts loaded once and kept out of full garbage
-    collections (as the bot keeps its own start-up objects)."""
+    """Each worker's start: it ends with the bot's process; a lower CPU priority than the bot,
+    so when both want a core the event loop gets it; then matplotlib and fonts loaded once and
+    kept out of full garbage collections (as the bot keeps its own start-up objects)."""
+    _exit_with_parent()
     if hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)
     from bot.pictures._draw import warm
