@@ -33,7 +33,7 @@ from bot.storage import (
     Storage,
     StorageError,
 )
-from bot.timers import MAX_SLEEP, RETRY_SECONDS, TimerQueue, WallClock
+from bot.timers import MAX_SLEEP, RETRY_SECONDS, TimerQueue, WallClock, next_look
 
 log = logging.getLogger(__name__)
 
@@ -124,14 +124,8 @@ class DailyScheduler(TimerQueue):
                     retry = RETRY_CHANGED if retry is None else min(retry, RETRY_CHANGED)
             if len(due) < self._batch or not progress:
                 break
-        upcoming = await storage.next_daily_due()
-        if upcoming is not None and upcoming <= now:
-            # Only servers left over from this pass are still due: give them a moment.
-            upcoming = now + timedelta(seconds=retry if retry is not None else RETRY_CHANGED)
-        if retry is not None:
-            soon = now + timedelta(seconds=retry)
-            upcoming = soon if upcoming is None else min(upcoming, soon)
-        return upcoming
+        # Servers still due now are left over from this pass: give them a moment.
+        return next_look(await storage.next_daily_due(), now, retry, RETRY_CHANGED)
 
     def _plan(self, due: Sequence[DailyDue], now: datetime) -> _Pass:
         work = _Pass(claims=[], reschedule={}, problems={})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.sessions import sleep_or_wake
@@ -41,6 +41,20 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+def next_look(
+    upcoming: datetime | None, now: datetime, retry: float | None, again: float
+) -> datetime | None:
+    """When to look again after a pass: the queue's earliest time (`upcoming`); if that is due
+    already (entries left over from this pass), `retry` or else `again` seconds from now; and
+    never later than a `retry` the pass asked for (None: nothing queued)."""
+    if upcoming is not None and upcoming <= now:
+        upcoming = now + timedelta(seconds=retry if retry is not None else again)
+    if retry is not None:
+        soon = now + timedelta(seconds=retry)
+        upcoming = soon if upcoming is None else min(upcoming, soon)
+    return upcoming
 
 
 class TimerQueue:

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 from bot.review._model import ReviewSettings
 from bot.review._reminders import first_reminder, plan_reminder, reminder_text, validate_reminder
 from bot.review._session import ReviewService
 from bot.schedule import DuePost, ScheduleError, next_post
-from bot.timers import MAX_SLEEP, RETRY_SECONDS, TimerQueue, WallClock
+from bot.timers import MAX_SLEEP, RETRY_SECONDS, TimerQueue, WallClock, next_look
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +87,7 @@ class ReminderScheduler(TimerQueue):
                     retry = RETRY_SECONDS
             if len(due) < self._batch or retry is not None:
                 break
-        upcoming = await store.next_reminder_at()
-        if upcoming is not None and upcoming <= now:
-            upcoming = now + timedelta(seconds=retry if retry is not None else RETRY_SOON)
-        if retry is not None:
-            soon = now + timedelta(seconds=retry)
-            upcoming = soon if upcoming is None else min(upcoming, soon)
-        return upcoming
+        return next_look(await store.next_reminder_at(), now, retry, RETRY_SOON)
 
     async def _remind(
         self, service: ReviewService, settings: ReviewSettings, now: datetime
