@@ -1,8 +1,7 @@
 """The Discord client: the one module in `bot/` that imports discord.
 
-`PeacebotBot` owns the library, the lookup engine, the librarian, the storage and the picture
-renderer; the cogs in `cogs/` reach them through `bot.librarian`, `bot.engine`, `bot.storage` and
-`bot.renderer`.
+`PeacebotBot` owns the library, the lookup engine, the librarian and the storage; the cogs in
+`cogs/` reach them through `bot.librarian`, `bot.engine` and `bot.storage`.
 """
 
 from __future__ import annotations
@@ -96,10 +95,10 @@ class PeacebotBot(commands.Bot):
     """peacebot on Discord.
 
     `storage` belongs to the caller, who closes it after the bot has closed (the bot flushes
-    it when closing). `library` defaults to the content in `config.content_dir`. Tests may
-    pass `extensions` to load another set of cogs, and `sync_commands=False`. `renderer`, if
-    given, is started with the bot and closed with it (its worker processes draw the pictures);
-    without one, commands that draw answer with the text form alone.
+    it when closing). `pictures` belongs to the bot: its worker processes start in
+    `setup_hook` and stop in `close` (default: one worker per core but one). `library`
+    defaults to the content in `config.content_dir`. Tests may pass `extensions` to load
+    another set of cogs, and `sync_commands=False`.
     """
 
     def __init__(
@@ -108,10 +107,10 @@ class PeacebotBot(commands.Bot):
         *,
         storage: Storage,
         library: Library | None = None,
+        pictures: PictureRenderer | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         sync_commands: bool = True,
         heartbeat_path: Path | None = None,
-        renderer: PictureRenderer | None = None,
         **options: Any,
     ) -> None:
         prefix = config.prefix
@@ -135,7 +134,7 @@ class PeacebotBot(commands.Bot):
         self.accepting_commands = True
         self.connected = False  # to the gateway, right now (kept by the events below)
         self.storage = storage
-        self.renderer = renderer
+        self.pictures = pictures if pictures is not None else PictureRenderer()
         # The custom-id pattern of each DynamicItem class in use, so a click that none of them
         # matches can be answered (cogs._ui).
         self.component_patterns: dict[type, re.Pattern[str] | None] = {}
@@ -215,11 +214,9 @@ class PeacebotBot(commands.Bot):
     # -- lifecycle --------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
-        if self.renderer is not None:
-            try:
-                await self.renderer.start()
-            except Exception:  # pictures are extras: their text forms still answer
-                log.exception("could not start the picture workers; pictures are off")
+        # Before the cogs: the workers are spawned (and import matplotlib) while nothing else
+        # runs yet, and are ready when the first /progress arrives.
+        await self.pictures.start()
         for name in self.extension_names:
             await self.load_extension(name)
         if self.sync_commands:
@@ -309,8 +306,8 @@ class PeacebotBot(commands.Bot):
 
     async def close(self) -> None:
         """Stop taking commands, let running ones finish (for DRAIN_SECONDS at most), flush the
-        query log, stop the picture workers, then close the gateway and the HTTP session. The
-        owner of the storage closes it afterwards, which writes anything logged meanwhile."""
+        query log, then close the gateway and the HTTP session. The owner of the storage closes
+        it afterwards, which writes anything logged in the meantime."""
         if not self._shutdown_done:
             self._shutdown_done = True
             self.accepting_commands = False
@@ -323,11 +320,10 @@ class PeacebotBot(commands.Bot):
                     log.warning("query log not fully written after %s s", FLUSH_WAIT_SECONDS)
             except Exception:
                 log.exception("could not flush the query log")
-            if self.renderer is not None:
-                try:
-                    await self.renderer.close()
-                except Exception:
-                    log.exception("could not stop the picture workers")
+            try:
+                await self.pictures.close()
+            except Exception:
+                log.exception("could not stop the picture workers")
         await super().close()
 
     async def _finish_running(self) -> None:
@@ -405,11 +401,7 @@ def serve(config: Config, library: Library, heartbeat_path: Path | None = None) 
         bot: PeacebotBot | None = None
         try:
             bot = PeacebotBot(
-                config,
-                storage=storage,
-                library=library,
-                heartbeat_path=heartbeat_path,
-                renderer=PictureRenderer(),
+                config, storage=storage, library=library, heartbeat_path=heartbeat_path
             )
             with StopSignals() as stop:
                 await run_until_stopped(
