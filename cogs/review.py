@@ -379,19 +379,15 @@ class Review(commands.Cog):
         forecast = await service.forecast(user, now)
         embed = card_to_embed(stats_card(stats, forecast, limit=settings.new_per_day))
         parts: dict[str, Any] = {"embed": embed}
-        renderer = self.bot.renderer
-        if renderer is not None:
-            try:
-                picture = await renderer.render(ForecastData(forecast))
-            except PictureError as exc:  # the embed holds the same data as text
-                parts["content"] = str(exc)
-            else:
-                parts["file"] = discord.File(
-                    io.BytesIO(picture.png),
-                    filename=picture.filename,
-                    description=picture.alt_text,
-                )
-                embed.set_image(url=f"attachment://{picture.filename}")
+        try:
+            picture = await self.bot.pictures.render(ForecastData(forecast))
+        except PictureError as exc:  # the embed holds the same data as text
+            parts["content"] = str(exc)
+        else:
+            parts["file"] = discord.File(
+                io.BytesIO(picture.png), filename=picture.filename, description=picture.alt_text
+            )
+            embed.set_image(url=f"attachment://{picture.filename}")
         await interaction.followup.send(**parts, ephemeral=True)
         await self._tell_notice(interaction, settings)
 

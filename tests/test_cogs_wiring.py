@@ -16,7 +16,7 @@ from discord.ext import commands
 
 from bot.client import EXTENSIONS, PeacebotBot, build_intents
 from bot.content import Library
-from bot.storage import QueryRecord, Storage
+from bot.storage import QueryRecord
 from cogs._ui import OpenEntryButton, PageButton
 from tests._cog_fakes import (
     OWNER_ID,
@@ -26,7 +26,6 @@ from tests._cog_fakes import (
     Sent,
     close_bot,
     make_bot,
-    make_config,
 )
 
 HOSTILE = "@everyone @here <@123> <@!123> <@&456> **bold** chapter"
@@ -257,38 +256,6 @@ async def test_closing_stops_commands_and_flushes_the_log(small_library: Library
     rows = [row async for row in made.storage.iter_queries()]
     assert [r.query for r in rows] == ["roe"]
     await made.storage.close()
-
-
-class _StubRenderer:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    async def start(self) -> None:
-        self.calls.append("start")
-
-    async def close(self) -> None:
-        self.calls.append("close")
-
-
-async def test_the_picture_renderer_starts_and_stops_with_the_bot(small_library: Library) -> None:
-    renderer = _StubRenderer()
-    storage = await Storage.open(":memory:")
-    made = PeacebotBot(
-        make_config(),
-        storage=storage,
-        library=small_library,
-        extensions=(),
-        sync_commands=False,
-        renderer=renderer,  # type: ignore[arg-type]
-    )
-    await made.__aenter__()
-    try:
-        await made.setup_hook()
-        assert renderer.calls == ["start"] and made.renderer is renderer
-    finally:
-        await made.close()
-        await storage.close()
-    assert renderer.calls == ["start", "close"]
 
 
 async def test_slash_commands_during_shutdown_are_answered(bot: PeacebotBot) -> None:

@@ -133,7 +133,7 @@ async def test_stats_show_the_forecast_picture_with_alt_text(
 ) -> None:
     renderer = PictureRenderer(workers=1)
     async with review_bot(
-        fake_discord, library, tmp_path / "stats.sqlite3", clock, renderer=renderer
+        fake_discord, library, tmp_path / "stats.sqlite3", clock, pictures=renderer
     ) as harness:
         screen = await harness.slash("review start")
         for label in ("Good", "Easy", "Again"):
