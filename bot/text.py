@@ -65,13 +65,17 @@ _ROMAN = {
 _ABBREVIATIONS = {"art": "article", "arts": "article", "articles": "article", "ch": "chapter",
                   "chap": "chapter", "chapters": "chapter", "res": "resolution"}  # fmt: skip
 _NUMBERED = {"article", "chapter"}
+_SPECIAL = frozenset(_ROMAN) | frozenset(_ABBREVIATIONS)
 
 
 def normalise(text: str) -> str:
     """The form names are compared in: case, accents and punctuation ignored, and the usual
     legal shorthands unified, so `Art. 42` = `article 42` and `Chapter VII` = `ch 7`."""
-    text = fold(text).replace("&", " and ")
-    tokens = _PUNCT.sub(" ", text).split()
+    text = fold(text)
+    tokens = text.split()
+    if "".join(tokens).isalnum() and min(map(len, tokens)) > 1 and _SPECIAL.isdisjoint(tokens):
+        return " ".join(tokens)  # most names: no punctuation, initials, numerals or shorthands
+    tokens = _PUNCT.sub(" ", text.replace("&", " and ")).split()
     out: list[str] = []
     for token in _join_initials(tokens):
         token = _ABBREVIATIONS.get(token, token)

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.content import Entry, Library, Section
+from bot.content import Entry, Library, Section, Term
 from bot.lookup._analysis import looks_like_question, strip_question
 from bot.lookup._fulltext import Found, FullTextIndex
 from bot.lookup._names import SUGGEST, NameIndex
@@ -20,6 +20,9 @@ LONE = 75.0  # ...or when it is the only candidate near the top and at least thi
 CLOSE = 15.0  # suggestions are the candidates within this many points of the best
 NEAR_NAME = 90.0  # a question-like query is a name only when it is this close to one (ratio)
 COMMON_SHARE = 0.03  # a word in this share of all documents says little about a topic
+GENERIC_SHARE = 0.2  # ...and one in this share says nothing ("un", "mission")
+FUSION_K = 10  # reciprocal rank fusion: 1 / (FUSION_K + rank)
+CLEAR = 2.0  # a full-text hit this many times as good as the next one is a clear answer
 SECTIONS = frozenset({"section"})
 
 
@@ -131,7 +134,7 @@ class LookupEngine:
         found = self.text.search(text, limit, kinds)
         uncovered = bool(found.hits) and self._uncovered(found)
         if named.outcome is Outcome.SUGGESTIONS and not question and not uncovered:
-            return named
+            return self._blend(named, found, limit)
         if not found.hits:
             if named.matches and not question:
                 return replace(named, outcome=Outcome.SUGGESTIONS)
@@ -198,17 +201,51 @@ class LookupEngine:
         return Resolution(text, outcome, (Match(entry, 100.0),))
 
     def _fuzzy(self, text: str, name: str, kinds: Collection[str] | None, limit: int) -> Resolution:
-        scored = self.names.fuzzy(name, kinds)
-        ranked = sorted(scored.items(), key=lambda item: -item[1])[:limit]
-        matches = tuple(Match(self.library.get(eid), round(s, 1)) for eid, s in ranked)
+        scored = self.names.fuzzy(name, kinds, limit)  # best first
+        matches = tuple(Match(self.library.get(eid), round(s, 1)) for eid, s in scored.items())
         if not matches or matches[0].score < SUGGEST:
             return Resolution(text, Outcome.NONE)
         runner_up = matches[1].score if len(matches) > 1 else 0.0
         close = tuple(m for m in matches if m.score >= max(SUGGEST, matches[0].score - CLOSE))
-        alone = len(close) == 1 and matches[0].score >= LONE
-        if alone or (matches[0].score >= CONFIDENT and matches[0].score - runner_up >= MARGIN):
+        if matches[0].score >= CONFIDENT and matches[0].score - runner_up >= MARGIN:
+            return Resolution(text, Outcome.FUZZY, matches)
+        # A lone candidate answers only when it is a plausible typo: one edit per ten letters
+        # ("unmill"), not a different word ("sections" is not "Sanctions").
+        alone = (
+            len(close) == 1
+            and matches[0].score >= LONE
+            and self.names.edits(name, matches[0].entry) <= 1 + len(name) // 10
+        )
+        if alone:
             return Resolution(text, Outcome.FUZZY, matches)
         return Resolution(text, Outcome.SUGGESTIONS, close)
+
+    def _blend(self, named: Resolution, found: Found, limit: int) -> Resolution:
+        """Neither ranking is clear: reciprocal rank fusion of the name guesses and the full
+        text ("UN budget": the entry on the UN beside the ones about paying for missions).
+        On equal standing a name comes first; a clear full-text winner comes first of all
+        ("origins of peace enforcement": the section whose alias is "origins")."""
+        if not found.hits:
+            return named
+        fused: dict[str, float] = {}
+        entries: dict[str, Entry] = {}
+        # Only entries with a name join the guesses: "did you mean" offers names.
+        texts = [h.entry for h in found.hits if isinstance(h.entry, Term | Section)]
+        for ranking in ([m.entry for m in named.matches], texts):
+            for rank, entry in enumerate(ranking):
+                fused[entry.id] = fused.get(entry.id, 0.0) + 1 / (FUSION_K + rank)
+                entries.setdefault(entry.id, entry)
+        order = sorted(fused, key=lambda eid: -fused[eid])
+        hits = found.hits
+        clear = len(hits) == 1 or hits[0].score >= CLEAR * hits[1].score
+        if clear and hits[0].entry.id in fused:
+            order.remove(hits[0].entry.id)  # the full text is clear where the names are not
+            order.insert(0, hits[0].entry.id)
+        order = order[:limit]
+        scores = {m.entry.id: m.score for m in named.matches}
+        scores.update((h.entry.id, h.score) for h in found.hits if h.entry.id not in scores)
+        matches = tuple(Match(entries[eid], scores[eid]) for eid in order)
+        return replace(named, matches=matches)
 
     def _elsewhere(self, name: str, kinds: Collection[str] | None) -> Match | None:
         """An entry of a kind not asked for that `name` names exactly (or nearly)."""
@@ -235,16 +272,16 @@ class LookupEngine:
         return Resolution(text, Outcome.SUGGESTIONS, matches, searched=True, elsewhere=elsewhere)
 
     def _uncovered(self, found: Found) -> bool:
-        """True when the query has words the guide never uses, and the best hits share only
-        common words with it ("Wagner group": only "group")."""
-        if not found.unknown:
+        """True when the query has words the guide never uses and the best hits miss what the
+        rest of it is about: they share only common words with it ("Wagner group": only
+        "group"), or no hit has all its topic words together ("liberia ebola outbreak": Liberia
+        here, an outbreak in Haiti there)."""
+        if not found.unknown or 2 * len(found.unknown) < len(found.known):
             return False
-        telling = [
-            word
-            for word, share in found.known.items()
-            if share < COMMON_SHARE and word not in found.corrected
-        ]
+        known = [word for word in found.known if word not in found.corrected]
+        telling = [word for word in known if found.known[word] < COMMON_SHARE]
+        topical = [word for word in known if found.known[word] < GENERIC_SHARE]
         top = found.hits[:3]
-        if any(self.text.contains(hit, word) for hit in top for word in telling):
-            return False
-        return 2 * len(found.unknown) >= len(found.known)
+        if not any(self.text.contains(hit, word) for hit in top for word in telling):
+            return True
+        return not any(all(self.text.contains(hit, word) for word in topical) for hit in top)

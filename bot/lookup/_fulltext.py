@@ -1,7 +1,9 @@
 """Full-text search: BM25 over every text a user might be asking about.
 
-Postings are packed into flat arrays (document numbers and term counts, one slice per word)
-rather than a dict per word, which keeps a 100k-entry library near 30 MiB instead of 200.
+Postings are one flat array of document numbers, a slice per word, with a document repeated
+once per occurrence (its term count, counted when a query reads the slice) rather than a dict
+per word. They are built in bulk: each distinct word is stemmed once, and each occurrence is
+appended to its word's array by C code, with no Python statement per occurrence.
 """
 
 from __future__ import annotations
@@ -10,17 +12,17 @@ import bisect
 import heapq
 import math
 from array import array
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from itertools import repeat
 
 from bot.content import Entry, Library
-from bot.lookup._analysis import SYNONYMS, text_keywords
+from bot.lookup._analysis import STEMS, SYNONYMS, text_keywords, tokens
 from bot.lookup._spelling import Speller
 
 SYNONYM_WEIGHT = 0.4  # a synonym of a query word counts half as much as the word itself
 TYPO_CUTOFF = 84.0  # rapidfuzz ratio for taking an unknown query word as a typo of a known one
-COORD = 0.0
 TITLE_WEIGHT = 2  # a word in a name, alias or tag counts as two in the body
 
 
@@ -46,44 +48,42 @@ class FullTextIndex:
 
     def __init__(self, library: Library) -> None:
         self.documents: list[Entry] = []
-        vocabulary: dict[str, int] = {}
-        docs_of: list[array] = []  # word id -> document numbers (building only)
-        counts_of: list[array] = []  # word id -> term counts (building only)
+        ids = _WordIds()
+        occurrences_of = ids.__getitem__
+        append = array.append
+        stopped = ids.stopped
         lengths = array("I")
-        for entry, title, body in _documents(library):
-            doc = len(self.documents)
+        for doc, (entry, title, body) in enumerate(_documents(library)):
             self.documents.append(entry)
-            counts = Counter(text_keywords(body))
-            for word in text_keywords(title):
-                counts[word] += TITLE_WEIGHT
-            lengths.append(sum(counts.values()))
-            for word, count in counts.items():
-                wid = vocabulary.get(word)
-                if wid is None:
-                    wid = vocabulary[word] = len(docs_of)
-                    docs_of.append(array("I"))
-                    counts_of.append(array("B"))
-                docs_of[wid].append(doc)
-                counts_of[wid].append(min(count, 255))
-        self._ids = vocabulary
-        self._docs = array("I")
-        self._counts = array("B")
-        self._starts = array("I", [0])
-        for docs, counts in zip(docs_of, counts_of, strict=True):
-            self._docs.extend(docs)
-            self._counts.extend(counts)
+            words = tokens(title) * TITLE_WEIGHT + tokens(body)
+            # Each occurrence appends the document to its word's array, all in C: a word three
+            # times in a document lists it three times, which is its term count. Stop words
+            # land in one array, emptied after counting them out of the length.
+            deque(map(append, map(occurrences_of, words), repeat(doc)), 0)
+            lengths.append(len(words) - len(stopped))
+            del stopped[:]
+        self._ids, postings = ids.vocabulary, ids.postings
+        del ids, stopped
+        self._docs, self._starts, self._df = array("I"), array("I", [0]), array("I")
+        packed = array("I")  # stands in for each word's array once it is packed, freeing it
+        for wid in range(len(postings)):
+            occurrences, postings[wid] = postings[wid], packed
+            self._docs.extend(occurrences)
             self._starts.append(len(self._docs))
+            self._df.append(len(set(occurrences)))
+        del postings
         count = len(self.documents) or 1
         average = (sum(lengths) / count) or 1.0
         # BM25's length normalisation per document, so a query computes only tf / (tf + norm).
-        self._norm = array("f", (self.K1 * (1 - self.B + self.B * n / average) for n in lengths))
+        k1, b = self.K1, self.B
+        self._norm = array("f", [k1 * (1 - b + b * n / average) for n in lengths])
         self._count = count
-        self._speller = Speller(vocabulary)
+        self._speller = Speller(self._ids)
 
     # -- querying ------------------------------------------------------------------------
     def df(self, word: str) -> int:
         wid = self._ids.get(word)
-        return 0 if wid is None else self._starts[wid + 1] - self._starts[wid]
+        return 0 if wid is None else self._df[wid]
 
     def idf(self, word: str) -> float:
         df = self.df(word)
@@ -99,10 +99,16 @@ class FullTextIndex:
         unknown: list[str] = []
         corrected: set[str] = set()
         for word in dict.fromkeys(text_keywords(text)):
-            indexed = word if word in self._ids or exact else self._correct(word)
-            if indexed is None:
-                unknown.append(word)
-                continue
+            indexed: str | None = word
+            if not exact and word not in self._ids:
+                # A word of the synonym table is a real word, not a typo of whatever is near
+                # it ("blocs" means alliances, not "block").
+                indexed = None if word in SYNONYMS else self._correct(word)
+                if indexed is None:
+                    # The guide never uses the word, but it may use its synonyms ("honour":
+                    # "commemoration"); the word counts as unknown for the coverage check.
+                    unknown.append(word)
+                    indexed = word
             if indexed in self._ids:
                 weights[indexed] = max(weights.get(indexed, 0.0), 1.0)
                 known[indexed] = self.df(indexed) / self._count
@@ -115,7 +121,6 @@ class FullTextIndex:
         if not weights:
             return Found((), known, tuple(unknown), frozenset(corrected))
         scores: dict[int, float] = {}
-        covered: dict[int, float] = {}
         ceiling = 0.0
         k1 = self.K1 + 1
         norm = self._norm
@@ -124,17 +129,11 @@ class FullTextIndex:
             idf = self.idf(word) * weight
             if weight == 1.0:
                 ceiling += idf
-            start, end = self._starts[wid], self._starts[wid + 1]
             get = scores.get
-            got = covered.get
-            for doc, tf in zip(self._docs[start:end], self._counts[start:end], strict=True):
+            counts = Counter(self._docs[self._starts[wid] : self._starts[wid + 1]])
+            for doc, tf in counts.items():
                 scores[doc] = get(doc, 0.0) + idf * tf * k1 / (tf + norm[doc])
-                covered[doc] = got(doc, 0.0) + idf
-        ceiling = ceiling or 1.0
-        if COORD:
-            for doc in scores:
-                scores[doc] *= min(1.0, covered[doc] / ceiling) ** COORD
-        ceiling *= k1
+        ceiling = (ceiling or 1.0) * k1
         wanted = scores if kinds is None else {
             d: s for d, s in scores.items() if self.documents[d].kind in kinds
         }  # fmt: skip
@@ -156,6 +155,30 @@ class FullTextIndex:
     def _correct(self, word: str) -> str | None:
         found = self._speller.similar(word, limit=1, cutoff=TYPO_CUTOFF)
         return found[0][0] if found else None
+
+
+class _WordIds(dict[str, array]):
+    """Building only: a word as written -> the array of documents its stem occurs in (one
+    shared array for stop words). Each distinct word is analysed once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.vocabulary: dict[str, int] = {}  # stem -> its number in `postings`
+        self.postings: list[array] = []
+        self.stopped = array("I")
+
+    def __missing__(self, word: str) -> array:
+        stemmed = STEMS[word]
+        if not stemmed:
+            occurrences = self.stopped
+        elif stemmed in self.vocabulary:
+            occurrences = self.postings[self.vocabulary[stemmed]]
+        else:
+            self.vocabulary[stemmed] = len(self.postings)
+            occurrences = array("I")
+            self.postings.append(occurrences)
+        self[word] = occurrences
+        return occurrences
 
 
 def _documents(library: Library) -> Iterable[tuple[Entry, str, str]]:

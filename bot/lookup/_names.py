@@ -1,31 +1,37 @@
 """Names and aliases: exact look-ups, fuzzy matching and autocomplete.
 
 Everything is normalised once at build time. A fuzzy query scores only a short list of
-candidates with rapidfuzz: labels that share a rare word (or a word a typo away) with it, and
-labels that share its rarest character trigrams, which also finds a typo that merged or split
-words ("peacekeepingforce") or hit a word that has many neighbours.
+candidates with rapidfuzz: the labels that share a rare word with it, a word a typo away, the
+two words a merged word was made of ("kaluordalo") or the word two of its words make ("peace
+keeping"). A label an edit or two from the whole query scores as the typo it is, and among
+equal scores the label fewest edits away wins (optimal string alignment: a dropped, swapped or
+replaced letter is one edit).
 """
 
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Iterator
+from itertools import chain, compress, pairwise, repeat
+from operator import ne
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.content import Entry, Library, Named
-from bot.lookup._analysis import keywords
+from bot.lookup._analysis import STEMS, keywords, tokens
 from bot.lookup._spelling import Speller
 from bot.text import normalise, truncate
 
 SUGGEST = 60.0  # below this nothing is offered
 CANDIDATES = 80  # labels scored per query
-GRAMS_USED = 6  # the rarest trigrams of a query that pick trigram candidates
 SAME_WORDS = 97.0  # the score of a label with the query's words in another order
+TYPO_LENGTH = 4  # a query this long that is an edit or two from a label is a typo of it
+CHUNK = 1 << 15  # labels split at a time while building
+SPELLINGS = 12  # at most this many vocabulary words a typo away are followed per query word
 
 
 def wanted(entry: Entry, kinds: Collection[str] | None) -> bool:
@@ -34,49 +40,68 @@ def wanted(entry: Entry, kinds: Collection[str] | None) -> bool:
 
 class NameIndex:
     def __init__(self, library: Library) -> None:
+        # Every step is a pass of C code over all labels (`map`, `chain`, comprehensions), not
+        # a loop of Python statements per label or per word.
         self.library = library
-        self.names: dict[str, Named] = {}
-        self.aliases: dict[str, Named] = {}
-        self._shapes: dict[str, Named | None] = {}  # sorted stems -> entry (None if ambiguous)
-        self.labels: list[str] = []  # normalised names and aliases...
-        self.owners: list[Named] = []  # ...the entry each belongs to...
-        self._texts: list[str] = []  # ...and the label as written
-        words: dict[str, array] = defaultdict(lambda: array("I"))
-        grams: dict[str, array] = defaultdict(lambda: array("I"))
-        for entry in library.named():
-            for text in (entry.name, *entry.aliases):
-                key = normalise(text)
-                if not key:
-                    continue
-                (self.names if text is entry.name else self.aliases).setdefault(key, entry)
-                stems = keywords(key)
-                shape = " ".join(sorted(stems))
-                if len(stems) > 1:
-                    self._shapes[shape] = entry if self._shapes.get(shape, entry) is entry else None
-                index = len(self.labels)
-                self.labels.append(key)
-                self.owners.append(entry)
-                self._texts.append(text)
-                for word in {*stems, *key.split()}:
-                    words[word].append(index)
-                for gram in _grams(key):
-                    grams[gram].append(index)
-        self._words = dict(words)
-        self._grams = dict(grams)
+        written = [
+            (entry, text) for entry in library.named() for text in (entry.name, *entry.aliases)
+        ]
+        keys = list(map(normalise, [text for _, text in written]))
+        kept = [i for i, key in enumerate(keys) if key]
+        self.labels: list[str] = [keys[i] for i in kept]  # normalised names and aliases...
+        self.owners: list[Named] = [written[i][0] for i in kept]  # ...their entries...
+        self._texts: list[str] = [written[i][1] for i in kept]  # ...and the labels as written
+        del written, keys, kept
+        labelled = list(zip(self.labels, self.owners, self._texts, strict=True))
+        # The first entry to use a key keeps it: reversed, so the first is written last.
+        self.names: dict[str, Named] = {k: e for k, e, t in reversed(labelled) if t is e.name}
+        self.aliases: dict[str, Named] = {k: e for k, e, t in reversed(labelled) if t is not e.name}
+        # Entry id -> its labels' index range (an entry's labels are next to each other).
+        owners, size = self.owners, len(self.labels)
+        starts = [i for i in range(size) if not i or owners[i] is not owners[i - 1]]
+        ends = [*starts[1:], size]
+        self._spans: dict[str, tuple[int, int]] = {
+            owners[start].id: (start, end) for start, end in zip(starts, ends, strict=True)
+        }
+        # "chapter vii" as written, beside "chapter 7": typos are typos of what users see.
+        self._plain: dict[int, str] = {}  # label index -> the label as written, where it differs
+        for index, (key, _, text) in enumerate(labelled):
+            if text.lower() != key and (plain := " ".join(tokens(text))) != key:
+                self._plain[index] = plain
+        del labelled
+        self._words = self._index_words()
         self._vocabulary = sorted(self._words)
-        self._speller = Speller(self._vocabulary)
-        self._spans: dict[str, tuple[int, int]] = {}  # entry id -> its labels' index range
-        for index, entry in enumerate(self.owners):
-            start, _ = self._spans.get(entry.id, (index, index))
-            self._spans[entry.id] = (start, index + 1)
+        self._speller = Speller(self._vocabulary, min_length=3)
         order = sorted(range(len(self.labels)), key=self.labels.__getitem__)
-        self._sorted = [self.labels[i] for i in order]
+        self._sorted = list(map(self.labels.__getitem__, order))
         self._sorted_at = array("I", order)
-        starts = sorted(
-            ((word, i) for i, label in enumerate(self.labels) for word in set(label.split())),
-        )
-        self._word_keys = [word for word, _ in starts]
-        self._word_at = array("I", (i for _, i in starts))
+
+    def _index_words(self) -> dict[str, list[int]]:
+        """Word (as written, and its stem) -> the labels that have it, in label order. Built
+        a chunk at a time, so the split words of 200k labels never all exist at once."""
+        words: defaultdict[str, list[int]] = defaultdict(list)
+        self._sizes = array("B")  # label index -> its number of words (up to 255)
+        append, word_list, stemmed = list.append, words.__getitem__, STEMS.__getitem__
+        for first in range(0, len(self.labels), CHUNK):
+            split = [key.split() for key in self.labels[first : first + CHUNK]]
+            for index, plain in self._plain.items():
+                if first <= index < first + CHUNK:
+                    split[index - first] += plain.split()
+            labels = range(first, first + len(split))
+            self._sizes.extend(map(len, split))
+            numbers = list(chain.from_iterable(map(repeat, labels, map(len, split))))
+            flat = list(chain.from_iterable(split))
+            deque(map(append, map(word_list, flat), numbers), 0)
+            stems = list(map(stemmed, flat))
+            differs = list(map(ne, stems, flat))  # a word that is its own stem is listed once
+            deque(
+                map(append, map(word_list, compress(stems, differs)), compress(numbers, differs)), 0
+            )
+        words.pop("", None)  # the stem of stop words
+        for listed in words.values():
+            if len(listed) > 1:  # in label order, once ("peace for peace", "protect protecting")
+                listed[:] = sorted(set(listed))
+        return dict(words)
 
     # -- exact -----------------------------------------------------------------------------
     def exact(self, key: str, kinds: Collection[str] | None) -> tuple[Named, bool] | None:
@@ -92,83 +117,149 @@ class NameIndex:
         start, end = self._spans.get(entry.id, (0, 0))
         return any(fuzz.ratio(key, self.labels[i]) >= cutoff for i in range(start, end))
 
-    # -- fuzzy -----------------------------------------------------------------------------
-    def fuzzy(self, key: str, kinds: Collection[str] | None) -> dict[str, float]:
-        """Entry id -> best score (0-100) of its labels against `key`, for the candidates."""
-        short = len(key) <= 3  # "un", "au": a partial match would hit half the library
-        scorer = fuzz.ratio if short else fuzz.WRatio
-        query_words = keywords(key)
-        numbers = _numbers(key)
-        scores: dict[str, float] = {}
-        for index in self._candidates(key):
-            entry = self.owners[index]
-            if not wanted(entry, kinds):
-                continue
-            label = self.labels[index]
-            score = scorer(key, label, score_cutoff=SUGGEST - 10)
-            if score and len(query_words) >= 3:
-                # WRatio rewards a short name found inside a long query; a name that covers
-                # only one word of a five-word question is not what the user meant.
-                score *= 0.55 + 0.45 * _coverage(query_words, keywords(label))
-            if score and numbers and numbers != _numbers(label):
-                score = min(score, 80.0)  # "article 4" is neither Article 41 nor Article 42
-            if score > scores.get(entry.id, 0.0):
-                scores[entry.id] = score
-        shape = self._shapes.get(" ".join(sorted(query_words)))
-        if shape is not None and wanted(shape, kinds) and len(query_words) > 1:
-            scores[shape.id] = max(scores.get(shape.id, 0.0), SAME_WORDS)
-        return scores
+    def edits(self, key: str, entry: Named) -> int:
+        """The fewest edits (letters dropped, added, replaced or swapped) from `key` to one of
+        `entry`'s labels."""
+        start, end = self._spans.get(entry.id, (0, 0))
+        labels = [self.labels[i] for i in range(start, end)]
+        labels += [self._plain[i] for i in range(start, end) if i in self._plain]
+        return min((OSA.distance(key, label) for label in labels), default=99)
 
-    def _candidates(self, key: str) -> list[int]:
-        """Label indices worth scoring: rare shared words (or near-words), then rare trigrams."""
+    # -- fuzzy -----------------------------------------------------------------------------
+    def fuzzy(self, key: str, kinds: Collection[str] | None, limit: int = 25) -> dict[str, float]:
+        """Entry id -> best score (0-100) of its labels against `key`, for the `limit` best
+        candidates, best first (among equal scores, the fewest edits first)."""
+        scorer = fuzz.ratio if len(key) <= 3 else fuzz.WRatio  # "un": no partial matches
+        query_words = keywords(key)
+        shape = sorted(query_words) if len(query_words) > 1 else None
+        every_word = (1 << len(query_words)) - 1
+        picked, covered = self._candidates(key, query_words)
+        choices = {i: self.labels[i] for i in picked if wanted(self.owners[i], kinds)}
+        plain = self._plain
+        written = {i: plain[i] for i in choices if i in plain} if plain else {}
+        best: dict[int, tuple[float, str]] = {}  # label index -> (score, the form that got it)
+        for form in (choices, written) if written else (choices,):  # one C call each
+            for label, score, index in process.extract(
+                key, form, scorer=scorer, score_cutoff=SUGGEST - 10, limit=None
+            ):
+                if score > best.get(index, (0.0, ""))[0]:
+                    best[index] = (score, label)
+        rough: list[tuple[float, int, int, str]] = []  # (score before the checks, -edits, ...)
+        same_words: dict[str, tuple[int, str]] = {}  # entry id -> its label with the words
+        for index, (score, label) in best.items():
+            edits = OSA.distance(key, label)
+            if len(key) >= TYPO_LENGTH and edits <= 1 + len(key) // 10:
+                # A typo or two of the whole label beats a part of the query that is a whole
+                # label ("neteeluda" is "Nete Luda", not "Luda").
+                score = max(score, 100 - 50 * edits / len(key))
+            rough.append((score, -edits, index, label))
+            # (the query's stems all inside the label first: a cheap test that most fail)
+            if shape and all(w in label for w in query_words) and sorted(keywords(label)) == shape:
+                same_words[self.owners[index].id] = (index, label)
+        if len(same_words) == 1:  # the query's words in another order, and only one entry's
+            ((index, label),) = same_words.values()
+            rough.append((SAME_WORDS, 0, -1 - index, label))  # (negative: no checks for it)
+        # The checks below only lower a score, so the candidates are checked best first until
+        # no unchecked one can still reach the best `limit`.
+        rough.sort(reverse=True)
+        ranked: dict[str, tuple[float, int]] = {}  # entry id -> (score, -edits) of its best
+        numbers = _numbers(key)
+        kth = 0.0  # the `limit`-th best score so far, once there are that many
+        for score, edits, index, label in rough:
+            if score < kth:
+                break
+            if index < 0:
+                index = -1 - index
+            else:
+                found_by = covered.get(index, 0)
+                if shape is not None and found_by != every_word:
+                    # WRatio rewards a short name found inside a longer query; a name that
+                    # covers one word of two ("molu" for "baia molu") is not what was meant.
+                    score *= 0.55 + 0.45 * _coverage(query_words, found_by, label)
+                if numbers and numbers != _numbers(label):
+                    score = min(score, 80.0)  # "article 4" is neither Article 41 nor 42
+            mark = (score, edits)
+            eid = self.owners[index].id
+            if mark > ranked.get(eid, (0.0, 0)):
+                ranked[eid] = mark
+                if len(ranked) >= limit and score > kth:  # (only a better one moves it)
+                    kth = sorted(ranked.values(), reverse=True)[limit - 1][0]
+        order = sorted(ranked, key=ranked.__getitem__, reverse=True)[:limit]
+        return {eid: ranked[eid][0] for eid in order}
+
+    def _candidates(self, key: str, query_words: list[str]) -> tuple[list[int], dict[int, int]]:
+        """Label indices worth scoring: those sharing the query's rarer words or near-words,
+        or a word two of its words make together; and for a query of several words, per
+        label the query words (bit i: `query_words[i]`) it was found by."""
         weights: dict[int, float] = defaultdict(float)
+        covered: dict[int, int] = defaultdict(int)
         total = len(self.labels) or 1
         common = max(64, total // 20)
-        words = list(dict.fromkeys(keywords(key) + key.split()))
-        for word in words:
-            for similar, closeness in self._similar_words(word):
+        raw = key.split()
+        bit: dict[str, int] = defaultdict(int)  # query word -> its bits
+        for position, word in enumerate(query_words):
+            bit[word] |= 1 << position
+        words = {word: bit[word] for word in query_words}  # a word -> the bits it stands for
+        words.update((word, bit.get(STEMS[word], 0)) for word in raw)
+        # "peace keeping": the query's neighbours joined may be one word of a label.
+        words.update(
+            (a + b, bit.get(STEMS[a], 0) | bit.get(STEMS[b], 0))
+            for a, b in pairwise(raw)
+            if a + b in self._words
+        )
+        several = len(query_words) > 1
+        alone = len(raw) == 1  # one word that names nothing may be a typo of a real word
+        for word, mask in words.items():
+            for similar, closeness in self._similar_words(word, alone):
                 postings = self._words[similar]
                 if len(postings) > common and len(words) > 1:
                     continue  # "peace" alone says little; the rarer words pick the candidates
-                idf = math.log(1 + total / len(postings))
+                weight = math.log(1 + total / len(postings)) * closeness
                 for index in postings:
-                    weights[index] += idf * closeness
+                    weights[index] += weight
+                if several and mask:
+                    for index in postings:
+                        covered[index] |= mask
+        # A label with as many words as the query is likelier than a longer one that shares
+        # the same words ("lba": the name "Loba" before "Loba Tekepe").
+        size, sizes = len(raw), self._sizes
+        for index, weight in weights.items():
+            weights[index] = weight / (1 + 0.25 * abs(sizes[index] - size))
         picked = sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
-        if all(word in self._words for word in words):
-            return picked  # no typo: the words themselves find the label
-        seen = set(picked)
-        for index in self._gram_candidates(key, CANDIDATES // 2):
-            if index not in seen:
-                picked.append(index)
-                seen.add(index)
-        return picked
+        return picked, covered
 
-    def _gram_candidates(self, key: str, limit: int) -> list[int]:
-        """Labels sharing at least two of the query's rarest trigrams, most shared first."""
-        grams = [self._grams[g] for g in set(_grams(key)) if g in self._grams]
-        if len(grams) < 2:
-            return []
-        ceiling = max(2000, len(self.labels) // 50)  # very common trigrams cost and say little
-        counts: Counter[int] = Counter()
-        for postings in sorted((g for g in grams if len(g) <= ceiling), key=len)[:GRAMS_USED]:
-            counts.update(postings)
-        shared = [index for index, n in counts.items() if n >= 2]
-        return heapq.nlargest(limit, shared, key=counts.__getitem__)
-
-    def _similar_words(self, word: str) -> Iterable[tuple[str, float]]:
-        """Vocabulary words equal to, starting with, or a typo away from `word`."""
-        if word in self._words:
-            return ((word, 1.0),)
+    def _similar_words(self, word: str, alone: bool = False) -> Iterable[tuple[str, float]]:
+        """Vocabulary words equal to, starting with, or a typo away from `word`, and the two
+        words it may have merged ("kaluordalo": "kalu" + "ordalo"). A known word stands for
+        itself, unless it is `alone`: the whole query, which names nothing, so it may be a
+        typo that made another real word ("futero" for "Fupero")."""
         found: dict[str, float] = {}
+        if word in self._words:
+            found[word] = 1.0
+            if not alone:
+                return found.items()
         if len(word) >= 3:
             start = bisect.bisect_left(self._vocabulary, word)
             for other in self._vocabulary[start : start + 8]:
                 if not other.startswith(word):
                     break
                 found.setdefault(other, 0.8)
-        for other, score in self._speller.similar(word, limit=5, cutoff=75):
+        for other, score in self._speller.similar(word, limit=SPELLINGS, cutoff=75):
             found.setdefault(other, score / 100 * 0.9)
+        for left, right in self._halves(word):
+            found.setdefault(left, 0.9)
+            found.setdefault(right, 0.9)
         return found.items()
+
+    def _halves(self, word: str) -> Iterator[tuple[str, str]]:
+        """Known word pairs that `word` is, with the space between them dropped or typed as a
+        letter."""
+        for cut in range(2, len(word) - 1):
+            left = word[:cut]
+            if left in self._words:
+                for right in (word[cut:], word[cut + 1 :]):
+                    if len(right) >= 2 and right in self._words:
+                        yield left, right
 
     # -- autocomplete --------------------------------------------------------------------
     def autocomplete(
@@ -192,15 +283,14 @@ class NameIndex:
         if not key:
             offer(range(len(self.labels)))
             return result()
-        if offer(self._prefixed(self._sorted, self._sorted_at, key)):
+        if offer(self._prefixed(key)):
             return result()
-        first = key.partition(" ")[0]
-        starts = self._prefixed(self._word_keys, self._word_at, first)
-        if offer(i for i in starts if key in self.labels[i]) or len(key) < 3 or picked:
+        if offer(i for i in self._word_prefixed(key.partition(" ")[0]) if key in self.labels[i]):
+            return result()
+        if len(key) < 3 or picked:
             return result()  # what matches as typed beats fuzzy guesses
-        scores = self.fuzzy(key, kinds)
-        ranked = sorted(scores, key=scores.__getitem__, reverse=True)
-        offer(self._spans[eid][0] for eid in ranked if scores[eid] >= SUGGEST)
+        scores = self.fuzzy(key, kinds, limit)
+        offer(self._spans[eid][0] for eid, score in scores.items() if score >= SUGGEST)
         return result()
 
     def _shown(self, index: int) -> str:
@@ -209,28 +299,35 @@ class NameIndex:
             return entry.name
         return f"{entry.name} ({text})"
 
-    @staticmethod
-    def _prefixed(keys: list[str], at: array, prefix: str) -> Iterator[int]:
-        """Label indices whose key starts with `prefix`, walking the sorted keys in place."""
+    def _prefixed(self, prefix: str) -> Iterator[int]:
+        """Label indices whose label starts with `prefix`, walking the sorted labels in place."""
+        keys = self._sorted
         for position in range(bisect.bisect_left(keys, prefix), len(keys)):
             if not keys[position].startswith(prefix):
                 return
-            yield at[position]
+            yield self._sorted_at[position]
 
-
-def _grams(key: str) -> list[str]:
-    padded = f" {key} "
-    return [padded[i : i + 3] for i in range(len(padded) - 2)]
+    def _word_prefixed(self, prefix: str) -> Iterator[int]:
+        """Label indices with a word (or a word's stem) that starts with `prefix`."""
+        words = self._vocabulary
+        for position in range(bisect.bisect_left(words, prefix), len(words)):
+            if not words[position].startswith(prefix):
+                return
+            yield from self._words[words[position]]
 
 
 def _numbers(text: str) -> frozenset[str]:
     return frozenset(token for token in text.split() if token.isdigit())
 
 
-def _coverage(query_words: list[str], label_words: list[str]) -> float:
-    """The share of the query's words that the label has (allowing a typo or a prefix)."""
-    found = sum(
-        any(w == lw or lw.startswith(w) or fuzz.ratio(w, lw) >= 80 for lw in label_words)
-        for w in query_words
-    )
+def _coverage(query_words: list[str], found_by: int, label: str) -> float:
+    """The share of the query's words that the label has: those that found it (the word or a
+    word a typo away), and those it has a word starting with (a common word, "peace")."""
+    found = found_by.bit_count()
+    if found < len(query_words):
+        spaced = f" {label}"
+        found += sum(
+            not found_by >> position & 1 and f" {word}" in spaced
+            for position, word in enumerate(query_words)
+        )
     return found / len(query_words)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 MIN_LENGTH = 4  # shorter words have too many neighbours one typo away to guess from
 SPREAD = 2  # one typo changes a word's length by at most one; two allow for a doubled letter
@@ -20,18 +21,22 @@ class Speller:
     years, resolution numbers) are left out: a number is either right or a different number.
     """
 
-    def __init__(self, words: Iterable[str]) -> None:
+    def __init__(self, words: Iterable[str], min_length: int = MIN_LENGTH) -> None:
         self._first: dict[tuple[str, int], list[str]] = defaultdict(list)
         self._second: dict[tuple[str, int], list[str]] = defaultdict(list)
+        self._min_length = min_length
         for word in words:
-            if len(word) >= MIN_LENGTH and word.isalpha():
+            if len(word) >= min_length and word.isalpha():
                 self._first[word[0], len(word)].append(word)
                 self._second[word[1], len(word)].append(word)
 
     def similar(self, word: str, limit: int = 5, cutoff: float = 75.0) -> list[tuple[str, float]]:
-        """Up to `limit` (word, score) pairs with rapidfuzz `ratio` >= `cutoff`, best first."""
-        if len(word) < MIN_LENGTH or not word.isalpha():
+        """Up to `limit` (word, score) pairs with rapidfuzz `ratio` >= `cutoff`; when more are
+        that close, the fewest edits away."""
+        if len(word) < self._min_length or not word.isalpha():
             return []
+        if len(word) == 3:
+            cutoff = min(cutoff, 66.0)  # "vij" is "vii": one replaced letter of three is 66.7
         choices: list[str] = []
         size = len(word)
         for length in range(size - SPREAD, size + SPREAD + 1):
@@ -40,10 +45,15 @@ class Speller:
                 choices += self._second.get((word[0], length), ())  # first letter dropped/swapped
                 if word[1] != word[0]:
                     choices += self._second.get((word[1], length), ())  # first letter replaced
-        found = process.extract(word, choices, scorer=fuzz.ratio, limit=limit * 2,
+        found = process.extract(word, choices, scorer=fuzz.ratio, limit=None,
                                 score_cutoff=cutoff)  # fmt: skip
         best: dict[str, float] = {}
         for other, score, _ in found:
             if other != word:
                 best.setdefault(other, score)
-        return sorted(best.items(), key=lambda item: -item[1])[:limit]
+        if len(best) <= limit:
+            return sorted(best.items(), key=lambda item: -item[1])
+        # Too many: keep those fewest edits away (a dropped, swapped or replaced letter is one),
+        # then by ratio: "baia" is "baka" (one edit, ratio 75) before "baiaro" (two, ratio 80).
+        ranked = sorted(best.items(), key=lambda item: (OSA.distance(word, item[0]), -item[1]))
+        return ranked[:limit]
