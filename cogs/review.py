@@ -453,8 +453,10 @@ class Review(commands.Cog):
                 f"({settings.timezone}) on days when cards are due. The first could be {when}."
             )
         except discord.HTTPException as exc:
-            await self.reminders.turn_off(user)
-            log.info("review reminders refused for lack of direct messages: %s", exc)
+            await self.reminders.turn_off(user)  # on only once a direct message got through
+            if not isinstance(exc, discord.Forbidden):
+                raise  # Discord failed: the error handler says so
+            log.info("review reminders refused for lack of direct messages: %s", exc.text)
             await interaction.followup.send(NO_DMS, ephemeral=True)
             return
         await interaction.followup.send(
