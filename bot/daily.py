@@ -5,6 +5,10 @@ reads only the servers that are due and the earliest time after them: its cost g
 posts due, not with the number of servers. For each due server the rules of `bot.schedule`
 decide the local date of the post (time zones, daylight saving, catch-up the same local day).
 
+Several processes: each scheduler reads only the queue entries of its own shards (`shards`), and
+hears (`on_event`) when another process changed the schedule of one of its servers; a missed
+event is caught up within `SHARED_MAX_SLEEP`.
+
 At most once: a post is claimed in the database (a row per server and local date, together with
 the deck's next state) before it is sent, so a crash between the two loses one post instead of
 ever making two, and a second process cannot post the same date. A claim that fails (the
@@ -22,6 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
+from typing import Any
 
 from bot.deck import DeckError, draw, facts_left
 from bot.schedule import DuePost, ScheduleError, format_time, load_timezone, next_post, parse_time
@@ -30,13 +35,14 @@ from bot.storage import (
     DailyClaim,
     DailyDue,
     GuildSettings,
+    Shards,
     Storage,
     StorageError,
 )
 from bot.timers import MAX_SLEEP, RETRY_SECONDS, TimerQueue, WallClock, next_look
+from bot.timers import SHARED_MAX_SLEEP as SHARED_MAX_SLEEP  # the cog picks one of the two
 
 log = logging.getLogger(__name__)
-
 RETRY_CHANGED = 1.0  # after a claim lost to a concurrent change: read again soon
 BATCH = 500  # due servers read and claimed per transaction
 _DAY = timedelta(days=1)
@@ -78,13 +84,26 @@ class DailyScheduler(TimerQueue):
         rng: random.Random | None = None,
         max_sleep: float = MAX_SLEEP,
         batch: int = BATCH,
+        shards: Callable[[], Shards | None] = lambda: None,
     ) -> None:
         super().__init__(clock=clock, max_sleep=max_sleep)
         self._storage = storage
+        self._shards = shards
         self._fact_ids = fact_ids
         self._deliver = deliver
         self._rng = rng or random.Random()
         self._batch = max(1, batch)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """An event from the storage: wake for a changed schedule of one of this process's
+        servers, or after events may have been missed."""
+        kind = event.get("kind")
+        if kind == "listener-reconnected":
+            self.wake()
+        elif kind == "daily" and isinstance(event.get("guild"), int):
+            shards = self._shards()
+            if shards is None or shards.owns(event["guild"]):
+                self.wake()
 
     # -- one wake-up --------------------------------------------------------------------------
 
@@ -95,10 +114,11 @@ class DailyScheduler(TimerQueue):
         the queue.
         """
         storage = self._storage()
+        shards = self._shards()
         now = self.clock.now()
         retry: float | None = None
         while True:
-            due = await storage.due_daily_posts(now, limit=self._batch)
+            due = await storage.due_daily_posts(now, limit=self._batch, shards=shards)
             work = self._plan(due, now)
             await self._store_outside_claims(storage, work)
             try:
@@ -125,7 +145,7 @@ class DailyScheduler(TimerQueue):
             if len(due) < self._batch or not progress:
                 break
         # Servers still due now are left over from this pass: give them a moment.
-        return next_look(await storage.next_daily_due(), now, retry, RETRY_CHANGED)
+        return next_look(await storage.next_daily_due(shards), now, retry, RETRY_CHANGED)
 
     def _plan(self, due: Sequence[DailyDue], now: datetime) -> _Pass:
         work = _Pass(claims=[], reschedule={}, problems={})

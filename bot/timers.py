@@ -23,6 +23,7 @@ from bot.sessions import sleep_or_wake
 log = logging.getLogger(__name__)
 
 MAX_SLEEP = 3600.0  # re-read the wall clock at least hourly (suspend, clock changes)
+SHARED_MAX_SLEEP = 300.0  # with other processes changing schedules: at least every 5 minutes
 RETRY_SECONDS = 30.0  # after a wake-up failed on the database
 MAX_SENDING = 20  # sends at once; discord.py queues the rest behind its rate limits
 STOP_WAIT = 5.0  # seconds sends in flight may take to finish when the scheduler stops

@@ -1,12 +1,11 @@
-"""SQL for spaced-repetition review: card states, the review log, review settings and the
-reminder queue with its claims (the tables of migration `_v4_review`).
+"""SQLite SQL for spaced-repetition review: card states, the review log, review settings and
+the reminder queue with its claims (the tables of migration 4); `_review_pg` is PostgreSQL's.
 
 Rows go in and out through the `to_row()` / `from_row()` of `bot.review`'s dataclasses, so the
-columns are named in one place. Members are keyed by `user_hash` only. The statements are plain
-SQL that PostgreSQL runs as well (no `INSERT OR`, no JSON functions; booleans summed through
-CASE). The reminder queue works like the daily-post queue: `next_reminder_at` is an indexed
-column, and a day's reminder is claimed by inserting the row (member, local date) with
-ON CONFLICT DO NOTHING RETURNING, so exactly one claimer wins, in this process or another.
+columns are named in one place. Members are keyed by `user_hash` only. The reminder queue works
+like the daily-post queue: `next_reminder_at` is an indexed column, and a day's reminder is
+claimed by inserting the row (member, local date) with ON CONFLICT DO NOTHING RETURNING, so
+exactly one claimer wins, in this process or another.
 """
 
 from __future__ import annotations

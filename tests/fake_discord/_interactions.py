@@ -71,7 +71,8 @@ class InteractionBuilder:
         """The stored message and the MESSAGE_CREATE payload for it."""
         extra = {"mentions": [m.payload() for m in mentions]}
         message = self.fake.new_message(channel.id, user, {"content": content}, extra=extra)
-        event = {**message, "member": self.world.members[user.id].payload(with_user=False)}
+        member = self.world.guild_of(channel).members[user.id]
+        event = {**message, "member": member.payload(with_user=False)}
         return message, event
 
     # -- pieces --------------------------------------------------------------------------------
@@ -89,18 +90,24 @@ class InteractionBuilder:
             "app_permissions": str(BOT_PERMISSIONS.value),
             "locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(world.guild_id)},
             "attachment_size_limit": 10 * 1024 * 1024,
         }
         if channel.is_dm:  # a direct message: no server, the user instead of a member
-            payload.update(channel=channel.payload(), user=user.payload(), context=1)
+            payload.update(
+                channel=channel.payload(),
+                user=user.payload(),
+                authorizing_integration_owners={"0": str(world.guild_id)},
+                context=1,
+            )
             return payload
+        guild = world.guild_of(channel)
         payload.update(
-            guild_id=str(world.guild_id),
-            guild={"id": str(world.guild_id), "locale": "en-US", "features": []},
+            guild_id=str(guild.id),
+            guild={"id": str(guild.id), "locale": "en-US", "features": []},
             channel=world.interaction_channel(channel, user.id),
-            member=world.interaction_member(user.id),
+            member=world.interaction_member(user.id, guild),
             guild_locale="en-US",
+            authorizing_integration_owners={"0": str(guild.id)},
             context=0,
         )
         return payload
