@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -51,6 +52,7 @@ from bot.review import (
     until,
 )
 from bot.schedule import ScheduleError, load_timezone, timezone_choices
+from bot.timers import MAX_SLEEP, SHARED_MAX_SLEEP
 from cogs._study import resolve_section, section_autocomplete
 from cogs._ui import ReportingView, card_to_embed, guarded
 from cogs.errors import send_ephemeral
@@ -224,7 +226,12 @@ class Review(commands.Cog):
         self._service: ReviewService | None = None
         self._version: str | None = None  # the library version the deck was built from
         # Its wall clock is the cog's: sessions, stats and reminders all tell the time by it.
-        self.reminders = ReminderScheduler(lambda: self.service, self.send_reminder)
+        # Another process may move a reminder: then look again at least every few minutes.
+        max_sleep = SHARED_MAX_SLEEP if bot.storage.multiprocess else MAX_SLEEP
+        self.reminders = ReminderScheduler(
+            lambda: self.service, self.send_reminder, max_sleep=max_sleep
+        )
+        self._unsubscribe: Callable[[], None] | None = None
 
     @property
     def service(self) -> ReviewService:
@@ -243,10 +250,13 @@ class Review(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ReviewButton, StartReviewButton)
         if owns_direct_messages(self.bot):
+            self._unsubscribe = self.bot.storage.subscribe(self.reminders.on_event)
             self.reminders.start(before=self.bot.wait_until_ready)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(ReviewButton, StartReviewButton)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         await self.reminders.stop()
 
     def _user_hash(self, interaction: discord.Interaction) -> str:

@@ -20,6 +20,7 @@ from bot.review import DMS_CLOSED, card_id
 from cogs.review import NO_DMS
 from tests.fake_discord import BotHarness, FakeDiscord, MessageRecord, Response, running_bot
 from tests.fake_discord.peacebot import peacebot_client
+from tests.storage_backends import Backend
 from tests.study_clock import FakeWallClock
 
 pytestmark = pytest.mark.e2e
@@ -39,9 +40,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeWallClock:
 
 @asynccontextmanager
 async def review_bot(
-    fake: FakeDiscord, library: Library, db: Path, clock: FakeWallClock, **options: Any
+    fake: FakeDiscord, library: Library, db: Path | str, clock: FakeWallClock, **options: Any
 ) -> AsyncIterator[BotHarness]:
-    """The real bot on `db`, its review cog and reminder queue on `clock`."""
+    """The real bot on `db` (a SQLite file or a PostgreSQL URL), its review cog and reminder
+    queue on `clock`."""
     async with AsyncExitStack() as stack:
         bot = await stack.enter_async_context(
             peacebot_client(fake, library, db_path=str(db), **options)
@@ -224,11 +226,11 @@ async def command_responses(harness: BotHarness, name: str) -> list[Response]:
 
 
 async def test_two_bots_on_one_database_send_one_reminder(
-    fake_discord: FakeDiscord, library: Library, tmp_path: Path, clock: FakeWallClock
+    fake_discord: FakeDiscord, library: Library, backend: Backend, clock: FakeWallClock
 ) -> None:
-    """Two processes (two bots, each with its own storage on one database file, both running
-    the reminder queue): the day's claim lets exactly one of them send the reminder."""
-    db = tmp_path / "shared.sqlite3"
+    """Two processes (two bots, each with its own storage on one database, both running the
+    reminder queue, as in a rolling deploy): the day's claim lets exactly one of them send."""
+    db = backend.location
     async with review_bot(fake_discord, library, db, clock) as first:
         await rate(first, await first.slash("review start"), "Again")
         await first.slash("review remind on", {"time": "09:30"})

@@ -31,6 +31,7 @@ from bot.review import (
 from bot.schedule import ScheduleError
 from bot.timers import RETRY_SECONDS
 from tests.review_fake import FakeReviewStore
+from tests.storage_backends import Backend
 from tests.storage_helpers import opened
 from tests.study_clock import FakeWallClock
 
@@ -224,20 +225,46 @@ async def test_closed_dms_switch_reminders_off_with_a_notice(tmp_path: Path) -> 
         assert inbox.sent == []
 
 
-async def test_two_processes_send_one_reminder(tmp_path: Path) -> None:
+async def test_two_processes_send_one_reminder(backend: Backend) -> None:
     """Two bots on one database (two storages, each with its own connections and scheduler),
-    woken at the same moment: the claim row lets exactly one of them send."""
-    path = tmp_path / "shared.sqlite3"
-    async with opened(path) as first, opened(path) as second:
+    woken together at the same moment, three times over: the claim row lets exactly one of them
+    send."""
+    async with backend.opened() as first, backend.opened() as second:
         clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()
         one, two = reminders_for(first, clock, inbox), reminders_for(second, clock, inbox)
         await rate_first_card(one, Rating.Again, clock.now())
         due = await one.turn_on(ANN, 42, "18:00")
         clock.set(due.at)
-        await asyncio.gather(tick(one), tick(two))
+        for _ in range(3):
+            await asyncio.gather(tick(one), tick(two))
         assert inbox.sent == [(42, reminder_text(1, 0))]
         assert await tick(two) == due.at + timedelta(days=1)
         assert len(inbox.sent) == 1
+
+
+async def test_a_reminder_set_in_another_process_wakes_the_one_that_sends(
+    postgres: Backend,
+) -> None:
+    """With PostgreSQL, `/review remind on` may be handled by any process; the one running the
+    reminder queue hears of it (an event through the database) and sleeps until it is due."""
+    async with postgres.opened() as sender_store, postgres.opened() as other_store:
+        clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()
+        sender = reminders_for(sender_store, clock, inbox, max_sleep=86400.0)
+        other = reminders_for(other_store, clock, inbox)
+        unsubscribe = sender_store.subscribe(sender.on_event)
+        assert await sender_store.listening(within=10)
+        sender.start()
+        try:
+            await clock.wait_until_sleeping()  # nothing queued: asleep for a day
+            await rate_first_card(other, Rating.Again, clock.now())
+            due = await other.turn_on(ANN, 42, "18:00")  # `other` wakes only itself
+            await clock.wait_for_sleeper(due.at)  # the sender heard and looked again
+            clock.set(due.at)
+            await asyncio.wait_for(inbox.arrived.wait(), timeout=10)
+            assert inbox.sent == [(42, reminder_text(1, 0))]
+        finally:
+            unsubscribe()
+            await sender.stop()
 
 
 async def test_an_early_queue_entry_moves_to_the_real_time(tmp_path: Path) -> None:

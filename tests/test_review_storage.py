@@ -1,30 +1,30 @@
-"""Review state in the SQLite storage: it survives closing and reopening the database, a member's
-cards go with `forget_user`, and group quiz answers are recorded without moving review dates."""
+"""Review state in the storage, on each engine: it survives closing and reopening the database, a
+member's cards go with `forget_user`, and group quiz answers are recorded without moving review
+dates."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from bot.content import Library
 from bot.review import QUIZ, Deck, Kind, Rating, ReviewScheduler, ReviewService, card_id
 from bot.schedule import load_timezone
-from tests.storage_helpers import GUILD, USER, opened
+from tests.storage_backends import Backend
+from tests.storage_helpers import GUILD, USER
 
 NOW = datetime(2024, 3, 15, 8, tzinfo=UTC)
 ZONE = load_timezone("UTC")
 
 
-async def test_fsrs_state_round_trips_through_a_reopened_database(tmp_path: Path) -> None:
-    path = tmp_path / "review.sqlite3"
+async def test_fsrs_state_round_trips_through_a_reopened_database(backend: Backend) -> None:
     scheduler = ReviewScheduler(fuzz=False)  # the same rating then schedules the same way
     zone = load_timezone("Europe/Berlin")
-    async with opened(path) as store:
+    async with backend.opened() as store:
         ann = store.user_hash(USER)
         state, entry = scheduler.rate(ann, "term:chapter-vii", None, Rating.Good, NOW, zone)
         state, entry = scheduler.rate(ann, "term:chapter-vii", state, Rating.Hard, state.due, zone)
         await store.save_review(state, entry)
-    async with opened(path) as store:
+    async with backend.opened() as store:
         [stored] = await store.card_states(store.user_hash(USER))
         assert stored == state  # every FSRS field: stability, difficulty, step, due, last review
         assert stored.fsrs.stability == state.fsrs.stability
@@ -36,8 +36,8 @@ async def test_fsrs_state_round_trips_through_a_reopened_database(tmp_path: Path
         assert again_stored.fsrs.to_dict() == again_memory.fsrs.to_dict()
 
 
-async def test_forget_user_deletes_the_member_s_review_data(tmp_path: Path) -> None:
-    async with opened(tmp_path / "forget.sqlite3") as store:
+async def test_forget_user_deletes_the_member_s_review_data(backend: Backend) -> None:
+    async with backend.opened() as store:
         ann = store.user_hash(USER)
         bob = store.user_hash(USER + 1)
         scheduler = ReviewScheduler()
@@ -59,11 +59,11 @@ async def test_forget_user_deletes_the_member_s_review_data(tmp_path: Path) -> N
 
 
 async def test_group_quiz_answers_do_not_move_review_dates(
-    tmp_path: Path, small_library: Library
+    backend: Backend, small_library: Library
 ) -> None:
     """Only /review reschedules: an answer in a group quiz is recorded for the leaderboard
     and the streak, and the member's review card of that question keeps its date."""
-    async with opened(tmp_path / "quiz.sqlite3") as store:
+    async with backend.opened() as store:
         deck = Deck.from_library(small_library)
         service = ReviewService(store, deck, ReviewScheduler(), clock=lambda: NOW)
         question = next(iter(small_library.quiz.values()))

@@ -1,16 +1,14 @@
 """The contract of `ReviewStore`, `ExamStore` and `ReportStore`: what every implementation must do.
 
 It runs against the in-memory fake the core is tested with and against `bot.storage.Storage` on
-SQLite (a PostgreSQL engine adds itself to `STORES`), and every one must pass unchanged. The
-exam and report tests run on the stores in `EXAM_STORES` (the storage gains those tables in
-their own migration).
+each engine (SQLite, and PostgreSQL where `tests/storage_backends.py` has a server), and every
+one must pass unchanged. The exam and report tests run on the stores in `EXAM_STORES` (the
+storage gains those tables in their own migration).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,37 +20,36 @@ from bot.exam import ExamRecord
 from bot.reports import make_report
 from bot.review import CardState, Rating, ReviewScheduler, ReviewSettings
 from tests.review_fake import FakeReviewStore
-from tests.storage_helpers import opened
+from tests.storage_backends import NAMES, make_backend
 
-Opener = Callable[[Path], AbstractAsyncContextManager[Any]]
-
-
-@contextlib.asynccontextmanager
-async def fake_store(_folder: Path) -> AsyncIterator[FakeReviewStore]:
-    yield FakeReviewStore()
-
-
-def sqlite_store(folder: Path) -> AbstractAsyncContextManager[Any]:
-    return opened(folder / "review.sqlite3")
-
-
-STORES: dict[str, Opener] = {"fake": fake_store, "sqlite": sqlite_store}
-EXAM_STORES: dict[str, Opener] = {"fake": fake_store}
+STORES = ("fake", *NAMES)  # the fake, then every storage engine
+EXAM_STORES = ("fake",)
 ANN, BOB = "a" * 32, "b" * 32
 NOW = datetime(2024, 3, 15, 8, tzinfo=UTC)
 UTC_ZONE = ZoneInfo("UTC")
 
 
-@pytest.fixture(params=sorted(STORES))
+async def opened_store(name: str, folder: Path) -> AsyncIterator[Any]:
+    if name == "fake":
+        yield FakeReviewStore()
+        return
+    backend = await make_backend(name, folder)
+    try:
+        yield await backend.open()
+    finally:
+        await backend.close()
+
+
+@pytest.fixture(params=STORES)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
-    async with STORES[request.param](tmp_path) as opened_store:
-        yield opened_store
+    async for made in opened_store(request.param, tmp_path):
+        yield made
 
 
-@pytest.fixture(params=sorted(EXAM_STORES))
+@pytest.fixture(params=EXAM_STORES)
 async def exam_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
-    async with EXAM_STORES[request.param](tmp_path) as opened_store:
-        yield opened_store
+    async for made in opened_store(request.param, tmp_path):
+        yield made
 
 
 async def test_fsrs_state_round_trips_through_the_store(store: Any) -> None:

@@ -22,7 +22,12 @@ from bot.review._model import (
     parse_utc,
     utc_text,
 )
-from bot.review._queue import DMS_CLOSED, ReminderScheduler, ReminderUndeliverable
+from bot.review._queue import (
+    DMS_CLOSED,
+    REMINDERS_EVENT,
+    ReminderScheduler,
+    ReminderUndeliverable,
+)
 from bot.review._reminders import (
     ReminderPlan,
     first_reminder,
@@ -56,6 +61,7 @@ __all__ = [
     "QUIZ",
     "RATINGS",
     "RELEARNING_STEPS",
+    "REMINDERS_EVENT",
     "TERM",
     "CardState",
     "DayCount",

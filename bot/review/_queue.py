@@ -7,6 +7,10 @@ database before the message is sent (`claim_reminder`: a claim row per member an
 so with several processes it goes out once, and a crash between the claim and the send loses
 one reminder instead of sending two. A day with nothing due is claimed without a message.
 
+With several processes one of them runs the queue (`/review remind on` may be handled by
+another): the storage announces a moved reminder (`REMINDERS_EVENT`, see `on_event`), and a
+missed event is caught up within the shared maximum sleep.
+
 Nothing here knows Discord: the message goes out through the injected `deliver`, which raises
 `ReminderUndeliverable` when the member cannot get direct messages; reminders are then switched
 off and the member is told once, at their next `/review` (`reminder_notice`).
@@ -18,6 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from bot.review._model import ReviewSettings
 from bot.review._reminders import first_reminder, plan_reminder, reminder_text, validate_reminder
@@ -28,6 +33,7 @@ from bot.timers import MAX_SLEEP, RETRY_SECONDS, TimerQueue, WallClock, next_loo
 log = logging.getLogger(__name__)
 
 BATCH = 200  # due reminders read per query
+REMINDERS_EVENT = "review-reminders"  # the storage's event when a reminder's time moved
 RETRY_SOON = 1.0  # seconds, when reminders are still due after a pass (left over, or lost)
 DMS_CLOSED = (
     "I could not send you a direct message, so I switched your review reminders off. "
@@ -68,6 +74,12 @@ class ReminderScheduler(TimerQueue):
         self._service = service
         self._deliver = deliver
         self._batch = max(1, batch)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """An event from the storage: a reminder moved (maybe earlier) in some process, or
+        events may have been missed; look at the queue again."""
+        if event.get("kind") in (REMINDERS_EVENT, "listener-reconnected"):
+            self.wake()
 
     # -- one wake-up --------------------------------------------------------------------------
 

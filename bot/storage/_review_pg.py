@@ -47,9 +47,7 @@ def _texts(record: Any, columns: tuple[str, ...]) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for column in columns:
         value = record[column]
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, date):
+        if isinstance(value, date):  # datetimes too: both give ISO 8601, which from_row reads
             value = value.isoformat()
         row[column] = value
     return row
@@ -151,9 +149,7 @@ async def set_new_per_day(conn: Any, user_hash: str, limit: int) -> None:
     )
 
 
-async def set_timezone(
-    conn: Any, user_hash: str, timezone: str, next_at: datetime | None
-) -> None:
+async def set_timezone(conn: Any, user_hash: str, timezone: str, next_at: datetime | None) -> None:
     await conn.execute(
         "INSERT INTO review_settings (user_hash, timezone) VALUES ($1, $2) "
         "ON CONFLICT (user_hash) DO UPDATE SET timezone = excluded.timezone, "

@@ -30,7 +30,7 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from bot.deck import Deck
-from bot.review import CardState, ReviewEntry, ReviewSettings, ReviewTotals
+from bot.review import REMINDERS_EVENT, CardState, ReviewEntry, ReviewSettings, ReviewTotals
 from bot.storage import _postgres, _scores
 from bot.storage._dialect import Dialect
 from bot.storage._events import Event, Handler
@@ -445,7 +445,9 @@ class Storage:
 
     async def due_card_ids(self, user_hash: str, now: datetime) -> list[str]:
         """Ids of the member's cards due at `now` (an index range; no state is parsed)."""
-        return await self._read(partial(self._sql.review.due_card_ids, user_hash=user_hash, now=now))
+        return await self._read(
+            partial(self._sql.review.due_card_ids, user_hash=user_hash, now=now)
+        )
 
     async def save_review(self, state: CardState, entry: ReviewEntry) -> None:
         """A rating: the card's new state and its log entry, both or neither."""
@@ -457,7 +459,9 @@ class Storage:
 
     async def review_days(self, user_hash: str, since: date) -> dict[date, int]:
         """Ratings per local date from `since` on."""
-        return await self._read(partial(self._sql.review.review_days, user_hash=user_hash, since=since))
+        return await self._read(
+            partial(self._sql.review.review_days, user_hash=user_hash, since=since)
+        )
 
     async def new_cards_on(self, user_hash: str, local_date: date) -> int:
         """Cards first rated on `local_date` (what the new-card limit counts)."""
@@ -469,19 +473,25 @@ class Storage:
         return await self._read(partial(self._sql.review.review_settings, user_hash=user_hash))
 
     async def set_new_per_day(self, user_hash: str, limit: int) -> None:
-        await self._write(partial(self._sql.review.set_new_per_day, user_hash=user_hash, limit=limit))
+        await self._write(
+            partial(self._sql.review.set_new_per_day, user_hash=user_hash, limit=limit)
+        )
 
     async def set_review_timezone(
         self, user_hash: str, timezone: str, next_at: datetime | None
     ) -> None:
-        """The zone and, while reminders are on, the reminder's next time, in one statement."""
+        """The zone and, while reminders are on, the reminder's next time, in one statement (the
+        process that runs the reminders hears of a new time)."""
         work = partial(self._sql.review.set_timezone, user_hash=user_hash, timezone=timezone)
         await self._write(partial(work, next_at=next_at))
+        if next_at is not None:
+            await self._tell_reminders()
 
     async def set_reminder(
         self, user_hash: str, *, dm_user_id: int, remind_time: str, next_at: datetime
     ) -> None:
-        """Reminders on, by direct message to `dm_user_id`, next at `next_at`."""
+        """Reminders on, by direct message to `dm_user_id`, next at `next_at`; the process that
+        runs the reminders hears of it."""
         work = partial(
             self._sql.review.set_reminder,
             user_hash=user_hash,
@@ -490,14 +500,19 @@ class Storage:
             next_at=next_at,
         )
         await self._write(work)
+        await self._tell_reminders()
 
     async def clear_reminder(self, user_hash: str, notice: str | None = None) -> None:
         """Reminders off (the Discord id is dropped); `notice` says why, once, later."""
-        await self._write(partial(self._sql.review.clear_reminder, user_hash=user_hash, notice=notice))
+        await self._write(
+            partial(self._sql.review.clear_reminder, user_hash=user_hash, notice=notice)
+        )
 
     async def move_reminder(self, user_hash: str, next_at: datetime) -> None:
         """Only the reminder's next time, while reminders are on."""
-        await self._write(partial(self._sql.review.move_reminder, user_hash=user_hash, next_at=next_at))
+        await self._write(
+            partial(self._sql.review.move_reminder, user_hash=user_hash, next_at=next_at)
+        )
 
     async def dismiss_reminder_notice(self, user_hash: str, notice: str) -> bool:
         """Clear the notice if it is still `notice`; True for the one caller that cleared it."""
@@ -527,7 +542,6 @@ class Storage:
     async def forget_reviews(self, user_hash: str) -> int:
         """Delete the member's review cards, log, settings and claims; return count."""
         return await self._write(partial(self._sql.review.forget, user_hash=user_hash))
-
 
     # -- statistics and maintenance -----------------------------------------------------------
 
@@ -603,10 +617,17 @@ class Storage:
 
     async def _tell_schedulers(self, guild_id: int) -> None:
         """A server's daily schedule changed: the process serving it looks at its queue."""
+        await self._announce({"kind": "daily", "guild": guild_id}, f"schedule of server {guild_id}")
+
+    async def _tell_reminders(self) -> None:
+        """A member's review reminder moved: the process running the reminders looks again."""
+        await self._announce({"kind": REMINDERS_EVENT}, "time of a review reminder")
+
+    async def _announce(self, event: Event, what: str) -> None:
         try:
-            await self._engine.publish({"kind": "daily", "guild": guild_id})
+            await self._engine.publish(event)
         except StorageError as exc:  # the change is saved; its process finds it within a while
-            log.warning("could not announce the new schedule of server %s: %s", guild_id, exc)
+            log.warning("could not announce the new %s: %s", what, exc)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -190,7 +190,8 @@ class FakeDiscord:
         interaction = self.register_interaction(payload, label)
         await self.wait_for_session()
         interaction.dispatched_at = self.clock()
-        for session in self.sessions_for(int(payload["guild_id"])):
+        guild = payload.get("guild_id")  # none in a direct message
+        for session in self.sessions_for(int(guild) if guild else None):
             await session.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
