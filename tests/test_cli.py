@@ -290,6 +290,19 @@ async def test_console_review_without_a_database_says_how_to_get_one(library):
     assert console.prompt == "peacebot> "
 
 
+async def test_console_review_uses_the_bot_s_postgresql_database(peacebot, postgres):
+    """Without --db the console reviews the cards the bot keeps: DATABASE_URL when it is set."""
+    from bot.cli._review import CONSOLE_USER_ID
+
+    env = clean_env(DATABASE_URL=postgres.location, PEACEBOT_DB="unused.sqlite3")
+    result = peacebot("console", stdin="review terms\n\n3\n", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Good: back in " in result.stdout
+    async with postgres.opened() as store:
+        [card] = await store.card_states(store.user_hash(CONSOLE_USER_ID))
+        assert card.reviews == 1
+
+
 def test_console_review_keeps_the_cards_in_the_database_between_runs(peacebot, tmp_path):
     db = tmp_path / "cards.sqlite3"
     first = peacebot("console", "--db", db, stdin="review terms\n\n3\n")

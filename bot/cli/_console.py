@@ -63,8 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     console.add_argument("--seed", type=int, help="random seed for facts and quizzes")
     console.add_argument(
         "--db",
-        help="database for the query log and your review cards (default: PEACEBOT_DB); "
-        "'none' keeps nothing",
+        help="database for the query log and your review cards: a SQLite file or a "
+        "postgresql:// URL (default: DATABASE_URL, else PEACEBOT_DB); 'none' keeps nothing",
     )
     console.set_defaults(handler=run_console)
     for verb, what in (("define", "a glossary term"), ("section", "a section"),
@@ -96,7 +96,7 @@ def run_console(args: argparse.Namespace) -> int:
     if library is None:
         return 1
     try:
-        db = args.db or load_config().db_path
+        db = args.db or load_config().database  # the bot's own: the same review cards
     except ConfigError as exc:
         print(f"peacebot: {exc}", file=sys.stderr)
         return 2
