@@ -30,6 +30,7 @@ from bot.config import Config
 from bot.content import Library
 from bot.loader import load_library
 from bot.lookup import LookupEngine
+from bot.pictures import PictureRenderer
 from bot.shutdown import StopSignals, run_until_stopped
 from bot.storage import QueryRecord, Shards, Storage, StorageError, check_writable
 
@@ -45,6 +46,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
     "cogs.daily",
     "cogs.quiz",
+    "cogs.review",
     "cogs.discuss",
 )
 
@@ -96,8 +98,10 @@ class PeacebotBot(commands.AutoShardedBot):
     as many as Discord recommends, when it names none).
 
     `storage` belongs to the caller, who closes it after the bot has closed (the bot flushes
-    it when closing). `library` defaults to the content in `config.content_dir`. Tests may
-    pass `extensions` to load another set of cogs, and `sync_commands=False`.
+    it when closing). `pictures` belongs to the bot: its worker processes start in
+    `setup_hook` and stop in `close` (default: one worker per core but one). `library`
+    defaults to the content in `config.content_dir`. Tests may pass `extensions` to load
+    another set of cogs, and `sync_commands=False`.
     """
 
     def __init__(
@@ -106,6 +110,7 @@ class PeacebotBot(commands.AutoShardedBot):
         *,
         storage: Storage,
         library: Library | None = None,
+        pictures: PictureRenderer | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         sync_commands: bool = True,
         heartbeat_path: Path | None = None,
@@ -134,6 +139,7 @@ class PeacebotBot(commands.AutoShardedBot):
         self.accepting_commands = True
         self.connected = False  # to the gateway, right now (kept by the events below)
         self.storage = storage
+        self.pictures = pictures if pictures is not None else PictureRenderer()
         # The custom-id pattern of each DynamicItem class in use, so a click that none of them
         # matches can be answered (cogs._ui).
         self.component_patterns: dict[type, re.Pattern[str] | None] = {}
@@ -221,6 +227,9 @@ class PeacebotBot(commands.AutoShardedBot):
     # -- lifecycle --------------------------------------------------------------------------
 
     async def setup_hook(self) -> None:
+        # Before the cogs: the workers are spawned (and import matplotlib) while nothing else
+        # runs yet, and are ready when the first /progress arrives.
+        await self.pictures.start()
         for name in self.extension_names:
             await self.load_extension(name)
         if self.sync_commands:
@@ -373,6 +382,10 @@ class PeacebotBot(commands.AutoShardedBot):
                     log.warning("query log not fully written after %s s", FLUSH_WAIT_SECONDS)
             except Exception:
                 log.exception("could not flush the query log")
+            try:
+                await self.pictures.close()
+            except Exception:
+                log.exception("could not stop the picture workers")
         await super().close()
 
     async def _finish_running(self) -> None:

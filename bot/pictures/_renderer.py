@@ -19,6 +19,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -61,10 +62,25 @@ def make_picture(data: PictureData) -> Picture:
     return Picture(png, alt, text, name, draw_ms=draw_ms, cpu_ms=cpu_ms)
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose bot is gone (killed, or a forced exit that skipped the pool's shutdown)
+    ends too: otherwise it would wait on its task queue for ever, holding the bot's output
+    pipes open."""
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def _warm_worker() -> None:
-    """Each worker's start: a lower CPU priority than the bot, so when both want a core the
-    event loop gets it; then matplotlib and fonts loaded once and kept out of full garbage
-    collections (as the bot keeps its own start-up objects)."""
+    """Each worker's start: a watch on its parent, a lower CPU priority than the bot, so when
+    both want a core the event loop gets it; then matplotlib and fonts loaded once and kept
+    out of full garbage collections (as the bot keeps its own start-up objects)."""
+    watch = threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True)
+    watch.start()
     if hasattr(os, "nice"):
         os.nice(WORKER_NICENESS)
     from bot.pictures._draw import warm
@@ -85,7 +101,12 @@ def default_workers() -> int:
 
 
 class PictureRenderer:
-    """Owns the pool: `await start()` at start-up, `await close()` at shutdown."""
+    """Owns the pool: `await start()` at start-up, `await close()` at shutdown.
+
+    With `eager` (the default) `start()` waits until every worker has loaded matplotlib, so
+    the first picture is as fast as the rest; without it the workers start with the first
+    picture (tests that start many bots and draw few pictures).
+    """
 
     def __init__(
         self,
@@ -93,9 +114,11 @@ class PictureRenderer:
         *,
         timeout: float = RENDER_TIMEOUT,
         tasks_per_worker: int = 500,
+        eager: bool = True,
     ) -> None:
         self.workers = workers or default_workers()
         self.timeout = timeout
+        self.eager = eager
         self._tasks_per_worker = tasks_per_worker
         self._pool: ProcessPoolExecutor | None = None
 
@@ -116,6 +139,8 @@ class PictureRenderer:
         if self._pool is not None:
             return
         self._pool = self._new_pool()
+        if not self.eager:
+            return  # a spawn-context pool starts its workers with the first task
         loop = asyncio.get_running_loop()
         # A no-op per worker makes the pool spawn them all now, not on the first picture.
         await asyncio.gather(*(loop.run_in_executor(self._pool, int) for _ in range(self.workers)))

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from bot.storage import _daily_pg, _guilds_pg, _meta_pg, _scores_pg, _usage_pg
+from bot.storage import _daily_pg, _guilds_pg, _meta_pg, _review_pg, _scores_pg, _usage_pg
 from bot.storage._dialect import Dialect
 from bot.storage._events import MAX_EVENT_BYTES, Event, EventHub, Handler
 from bot.storage._migrations import migrate_pg
@@ -43,7 +43,12 @@ T = TypeVar("T")
 Work = Callable[[Any], Awaitable[T]]
 
 DIALECT = Dialect(
-    guilds=_guilds_pg, daily=_daily_pg, scores=_scores_pg, usage=_usage_pg, meta=_meta_pg
+    guilds=_guilds_pg,
+    daily=_daily_pg,
+    scores=_scores_pg,
+    review=_review_pg,
+    usage=_usage_pg,
+    meta=_meta_pg,
 )
 SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_WRITERS = 4

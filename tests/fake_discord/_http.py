@@ -53,24 +53,27 @@ def no_content() -> web.Response:
 
 @dataclass
 class Body:
-    """A request body: JSON, or multipart with `payload_json` plus attached file names."""
+    """A request body: JSON, or multipart with `payload_json` plus attached files (their names
+    and, in the same order, their bytes)."""
 
     data: dict[str, Any]
     files: list[str] = field(default_factory=list)
+    contents: list[bytes] = field(default_factory=list)
 
 
 async def read_body(request: web.Request) -> Body:
     if request.content_type.startswith("multipart/"):
         data: dict[str, Any] = {}
         files: list[str] = []
+        contents: list[bytes] = []
         reader = await request.multipart()
         async for part in reader:
             if part.name == "payload_json":
                 data = json.loads(await part.text())
             else:
                 files.append(part.filename or part.name or "file")
-                await part.read()
-        return Body(data, files)
+                contents.append(bytes(await part.read()))
+        return Body(data, files, contents)
     if not request.body_exists:
         return Body({})
     return Body(await request.json())

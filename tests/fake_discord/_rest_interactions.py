@@ -125,10 +125,14 @@ class _InteractionRoutes:
         return answer
 
     def _new_message(
-        self, interaction: FakeInteraction, data: dict[str, Any], files: list[str]
+        self,
+        interaction: FakeInteraction,
+        data: dict[str, Any],
+        files: list[str],
+        contents: list[bytes] | None = None,
     ) -> dict[str, Any]:
         payload = interaction.payload
-        user = payload["member"]["user"]
+        user = payload["member"]["user"] if "member" in payload else payload["user"]
         is_command = interaction.type == APPLICATION_COMMAND
         extra = {
             "webhook_id": str(self.fake.world.application_id),
@@ -148,6 +152,7 @@ class _InteractionRoutes:
             message_type=CHAT_INPUT_REPLY if is_command else 0,
             files=files,
             extra=extra,
+            contents=contents,
         )
 
     # -- webhook: followups and edits ----------------------------------------------------------
@@ -175,7 +180,7 @@ class _InteractionRoutes:
         problems = check_message(body.data, files=len(body.files))
         if problems:
             raise invalid_form(problems)
-        message = self._new_message(interaction, body.data, body.files)
+        message = self._new_message(interaction, body.data, body.files, body.contents)
         self._record(interaction, "followup", body.data, received_at, int(message["id"]))
         if request.query.get("wait") in ("1", "true", "True"):
             return ok(message)

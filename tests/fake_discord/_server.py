@@ -66,6 +66,7 @@ class FakeDiscord:
         self.responses: list[Response] = []
         self.message_log = MessageLog()
         self.message_store: dict[int, dict[str, Any]] = {}
+        self.attachment_data: dict[int, bytes] = {}  # uploaded files' bytes by attachment id
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.sync_requests: list[SyncRecord] = []
         self.identifies: list[dict[str, Any]] = []
@@ -189,7 +190,8 @@ class FakeDiscord:
         interaction = self.register_interaction(payload, label)
         await self.wait_for_session()
         interaction.dispatched_at = self.clock()
-        for session in self.sessions_for(int(payload["guild_id"])):
+        guild = payload.get("guild_id")  # none in a direct message
+        for session in self.sessions_for(int(guild) if guild else None):
             await session.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
@@ -322,12 +324,15 @@ class FakeDiscord:
         message_type: int = 0,
         files: list[str] | None = None,
         extra: dict[str, Any] | None = None,
+        contents: list[bytes] | None = None,
     ) -> dict[str, Any]:
         message_id = self.ids.next()
+        channel = self.world.channel(channel_id)
+        in_dm = channel is not None and channel.is_dm
         message: dict[str, Any] = {
             "id": str(message_id),
             "channel_id": str(channel_id),
-            "guild_id": str(self._guild_id_of(channel_id)),
+            "guild_id": None if in_dm else str(self._guild_id_of(channel_id)),
             "author": author.payload(),
             "content": data.get("content") or "",
             "timestamp": iso(),
@@ -336,20 +341,38 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [_attachment(self.ids.next(), name) for name in files or []],
+            "attachments": self._attachments(data, files or [], contents or []),
             "embeds": [_embed(e) for e in data.get("embeds") or []],
             "components": data.get("components") or [],
             "pinned": False,
             "type": message_type,
             "flags": int(data.get("flags") or 0),
         }
+        if message["guild_id"] is None:
+            del message["guild_id"]
         message.update(extra or {})
         self.message_store[message_id] = message
-        channel = self.world.channel(channel_id)
         if channel is not None:
             channel.last_message_id = message_id
             channel.message_count += 1
         return message
+
+    def _attachments(
+        self, data: dict[str, Any], files: list[str], contents: list[bytes]
+    ) -> list[dict[str, Any]]:
+        """Uploaded files as Discord lists them, with the description (alt text) the message's
+        `attachments` gave each; their bytes are kept in `attachment_data` by attachment id."""
+        described = data.get("attachments") or []
+        made = []
+        for index, name in enumerate(files):
+            attachment = _attachment(self.ids.next(), name)
+            if index < len(described) and described[index].get("description"):
+                attachment["description"] = described[index]["description"]
+            if index < len(contents):
+                attachment["size"] = len(contents[index])
+                self.attachment_data[int(attachment["id"])] = contents[index]
+            made.append(attachment)
+        return made
 
     def _guild_id_of(self, channel_id: int) -> int:
         channel = self.world.channel(channel_id)

@@ -34,6 +34,7 @@ async def peacebot_client(
     # Imported here so the fake's own tests run even while the bot does not import.
     from bot.client import PeacebotBot
     from bot.config import BUNDLED_CONTENT, Config
+    from bot.pictures import PictureRenderer
     from bot.storage import Storage
 
     config = Config(
@@ -46,6 +47,8 @@ async def peacebot_client(
     )
     # The fake sends GUILD_CREATE right after READY: no need to wait 2 s for stragglers.
     options.setdefault("guild_ready_timeout", 0.1)
+    # One picture worker, started by the first picture: most tests draw none.
+    options.setdefault("pictures", PictureRenderer(workers=1, eager=False))
     storage = await Storage.open(db_path)
     try:
         yield PeacebotBot(config, library=library, storage=storage, **options)
