@@ -46,6 +46,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.admin",
     "cogs.daily",
     "cogs.quiz",
+    "cogs.review",
     "cogs.discuss",
     "cogs.reports",
     "cogs.pictures",

@@ -14,23 +14,22 @@ the deck's next state) before it is sent, so a crash between the two loses one p
 ever making two, and a second process cannot post the same date. A claim that fails (the
 database is busy) is retried; a send that fails is stored as the day's problem, which
 `/daily status` shows. Nothing here knows Discord: posts go out through the injected `deliver`
-callable, which raises `DailyPostProblem` for what a moderator can fix. Time comes from an
-injected `WallClock`, so tests never wait.
+callable, which raises `DailyPostProblem` for what a moderator can fix. The task, its sleep on
+an injected `WallClock` (tests never wait) and the sends are `bot.timers.TimerQueue`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any
 
 from bot.deck import DeckError, draw, facts_left
 from bot.schedule import DuePost, ScheduleError, format_time, load_timezone, next_post, parse_time
-from bot.sessions import sleep_or_wake
 from bot.storage import (
     ClaimResult,
     DailyClaim,
@@ -40,16 +39,12 @@ from bot.storage import (
     Storage,
     StorageError,
 )
+from bot.timers import MAX_SLEEP, RETRY_SECONDS, TimerQueue, WallClock, next_look
+from bot.timers import SHARED_MAX_SLEEP as SHARED_MAX_SLEEP  # the cog picks one of the two
 
 log = logging.getLogger(__name__)
-
-MAX_SLEEP = 3600.0  # re-read the wall clock at least hourly (suspend, clock changes)
-SHARED_MAX_SLEEP = 300.0  # with other processes changing schedules: at least every 5 minutes
-RETRY_SECONDS = 30.0  # after a claim or a pass failed on the database
 RETRY_CHANGED = 1.0  # after a claim lost to a concurrent change: read again soon
 BATCH = 500  # due servers read and claimed per transaction
-MAX_SENDING = 20  # posts sent at once; discord.py queues the rest behind its rate limits
-STOP_WAIT = 5.0  # seconds posts in flight may take to finish when the scheduler stops
 _DAY = timedelta(days=1)
 
 Deliver = Callable[[GuildSettings, str], Awaitable[None]]
@@ -57,21 +52,6 @@ Deliver = Callable[[GuildSettings, str], Awaitable[None]]
 
 class DailyPostProblem(Exception):
     """A post could not be made for a reason a moderator can fix; shown by `/daily status`."""
-
-
-class WallClock(Protocol):
-    def now(self) -> datetime:
-        """The current time, timezone-aware (UTC)."""
-
-    async def sleep(self, seconds: float) -> None: ...
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
 
 
 def last_posted(settings: GuildSettings) -> date | None:
@@ -89,8 +69,10 @@ class _Pass:
     problems: dict[int, str]
 
 
-class DailyScheduler:
-    """The one task that posts every server's daily fact."""
+class DailyScheduler(TimerQueue):
+    """The one task that posts every server's daily fact (a `bot.timers.TimerQueue`)."""
+
+    what = "daily posts"
 
     def __init__(
         self,
@@ -104,40 +86,13 @@ class DailyScheduler:
         batch: int = BATCH,
         shards: Callable[[], Shards | None] = lambda: None,
     ) -> None:
+        super().__init__(clock=clock, max_sleep=max_sleep)
         self._storage = storage
         self._shards = shards
         self._fact_ids = fact_ids
         self._deliver = deliver
-        self.clock: WallClock = clock or SystemClock()
         self._rng = rng or random.Random()
-        self._max_sleep = max_sleep
         self._batch = max(1, batch)
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._sending: set[asyncio.Task[None]] = set()
-        self._send_slots = asyncio.Semaphore(MAX_SENDING)
-
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    def start(self, before: Callable[[], Awaitable[Any]] | None = None) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(before), name="daily-scheduler")
-
-    async def stop(self) -> None:
-        """Stop waking up; posts being sent get `STOP_WAIT` seconds to finish."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
-        if self._sending:
-            _done, late = await asyncio.wait(set(self._sending), timeout=STOP_WAIT)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
-
-    def wake(self) -> None:
-        """Settings changed: look at the queue again now."""
-        self._wake.set()
 
     def on_event(self, event: dict[str, Any]) -> None:
         """An event from the storage: wake for a changed schedule of one of this process's
@@ -149,34 +104,6 @@ class DailyScheduler:
             shards = self._shards()
             if shards is None or shards.owns(event["guild"]):
                 self.wake()
-
-    async def settle(self) -> None:
-        """Wait until every post handed out so far has been sent (or has failed)."""
-        while self._sending:
-            await asyncio.gather(*set(self._sending), return_exceptions=True)
-
-    @property
-    def sending(self) -> int:
-        return len(self._sending)
-
-    async def _run(self, before: Callable[[], Awaitable[Any]] | None) -> None:
-        if before is not None:
-            await before()
-        while True:
-            self._wake.clear()
-            try:
-                upcoming = await self.wake_up()
-                delay = self._max_sleep
-                if upcoming is not None:
-                    delay = (upcoming - self.clock.now()).total_seconds()
-            except Exception:
-                log.exception("daily posts: could not check what is due; retrying")
-                delay = RETRY_SECONDS
-            await self._nap(min(max(delay, 0.0), self._max_sleep))
-
-    async def _nap(self, seconds: float) -> None:
-        """Sleep on the clock until `seconds` pass or `wake()` is called."""
-        await sleep_or_wake(self.clock, seconds, self._wake)
 
     # -- one wake-up --------------------------------------------------------------------------
 
@@ -203,7 +130,8 @@ class DailyScheduler:
             progress = bool(work.reschedule)
             for (claim, settings), result in zip(work.claims, results, strict=True):
                 if result is ClaimResult.CLAIMED:
-                    self._hand_out(settings, claim)
+                    send = partial(self._send, settings, claim)
+                    self.hand_out(send, f"daily-post-{claim.guild_id}")
                     progress = True
                 elif result is ClaimResult.ALREADY_CLAIMED:
                     log.info(
@@ -216,14 +144,8 @@ class DailyScheduler:
                     retry = RETRY_CHANGED if retry is None else min(retry, RETRY_CHANGED)
             if len(due) < self._batch or not progress:
                 break
-        upcoming = await storage.next_daily_due(shards)
-        if upcoming is not None and upcoming <= now:
-            # Only servers left over from this pass are still due: give them a moment.
-            upcoming = now + timedelta(seconds=retry if retry is not None else RETRY_CHANGED)
-        if retry is not None:
-            soon = now + timedelta(seconds=retry)
-            upcoming = soon if upcoming is None else min(upcoming, soon)
-        return upcoming
+        # Servers still due now are left over from this pass: give them a moment.
+        return next_look(await storage.next_daily_due(shards), now, retry, RETRY_CHANGED)
 
     def _plan(self, due: Sequence[DailyDue], now: datetime) -> _Pass:
         work = _Pass(claims=[], reschedule={}, problems={})
@@ -278,26 +200,20 @@ class DailyScheduler:
                 )
                 work.reschedule.clear()
 
-    def _hand_out(self, settings: GuildSettings, claim: DailyClaim) -> None:
-        task = asyncio.create_task(self._send(settings, claim), name=f"daily-post-{claim.guild_id}")
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-
     async def _send(self, settings: GuildSettings, claim: DailyClaim) -> None:
         guild_id = claim.guild_id
-        async with self._send_slots:
-            try:
-                await self._deliver(settings, claim.fact_id)
-            except DailyPostProblem as exc:
-                log.warning("daily post for server %s failed: %s", guild_id, exc)
-                await self._set_problem(guild_id, str(exc), claim.local_date)
-            except Exception:
-                log.exception("daily post for server %s failed", guild_id)
-                problem = "The last post failed unexpectedly."
-                await self._set_problem(guild_id, problem, claim.local_date)
-            else:
-                if settings.daily_problem:
-                    await self._set_problem(guild_id, None)
+        try:
+            await self._deliver(settings, claim.fact_id)
+        except DailyPostProblem as exc:
+            log.warning("daily post for server %s failed: %s", guild_id, exc)
+            await self._set_problem(guild_id, str(exc), claim.local_date)
+        except Exception:
+            log.exception("daily post for server %s failed", guild_id)
+            problem = "The last post failed unexpectedly."
+            await self._set_problem(guild_id, problem, claim.local_date)
+        else:
+            if settings.daily_problem:
+                await self._set_problem(guild_id, None)
 
     async def _set_problem(
         self, guild_id: int, problem: str | None, local_date: date | None = None

@@ -50,6 +50,13 @@ class FakeReviewStore:
         rows = [row for (user, _card), row in self.cards.items() if user == user_hash]
         return [CardState.from_row(row) for row in rows]
 
+    async def due_card_ids(self, user_hash: str, now: datetime) -> list[str]:
+        return [
+            card
+            for (user, card), row in self.cards.items()
+            if user == user_hash and row["due"] <= utc_text(now)
+        ]
+
     async def save_review(self, state: CardState, entry: ReviewEntry) -> None:
         self.entered.set()
         if self.gate is not None:
@@ -112,13 +119,27 @@ class FakeReviewStore:
         row = self._row(user_hash)
         row.update(
             remind=1, dm_user_id=dm_user_id, remind_time=remind_time,
-            next_reminder_at=utc_text(next_at),
+            next_reminder_at=utc_text(next_at), reminder_notice=None,
         )  # fmt: skip
 
-    async def clear_reminder(self, user_hash: str) -> None:
+    async def clear_reminder(self, user_hash: str, notice: str | None = None) -> None:
         self._write()
         row = self._row(user_hash)
-        row.update(remind=0, dm_user_id=None, next_reminder_at=None)
+        row.update(remind=0, dm_user_id=None, next_reminder_at=None, reminder_notice=notice)
+
+    async def move_reminder(self, user_hash: str, next_at: datetime) -> None:
+        self._write()
+        row = self.settings.get(user_hash)
+        if row is not None and row["remind"]:
+            row["next_reminder_at"] = utc_text(next_at)
+
+    async def dismiss_reminder_notice(self, user_hash: str, notice: str) -> bool:
+        self._write()
+        row = self.settings.get(user_hash)
+        if row is None or row["reminder_notice"] != notice:
+            return False
+        row["reminder_notice"] = None
+        return True
 
     async def due_reminders(self, now: datetime, limit: int) -> list[ReviewSettings]:
         due = [

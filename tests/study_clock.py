@@ -83,9 +83,9 @@ class FakeWallClock:
         """Wait (on events, not time) until something sleeps on this clock."""
         await self._clock.wait_for_sleeper(lambda: bool(self._clock.deadlines))
 
-    async def wait_for_sleeper(self, until: datetime) -> None:
-        """Wait (on events) until something sleeps on this clock until `until`."""
-        await self._clock.wait_for_sleeper(lambda: until in self.sleeping_until)
+    async def wait_for_sleeper(self, until: datetime, count: int = 1) -> None:
+        """Wait (on events) until `count` tasks sleep on this clock until `until`."""
+        await self._clock.wait_for_sleeper(lambda: self.sleeping_until.count(until) >= count)
 
 
 class ShiftedClock:

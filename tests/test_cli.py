@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -265,3 +265,67 @@ def test_peacebot_content_chooses_the_library(peacebot, tmp_path):
     result = peacebot("check", env=env)
     assert result.stdout.startswith("OK: 2 sections, 7 terms,"), result.stderr
     assert "no-fly-zone" in peacebot("lookup", "--json", "nfz", env=env).stdout
+
+
+async def test_console_review_shows_the_back_on_enter_and_rates_with_1_to_4(library, tmp_path):
+    from bot.cli._review import CONSOLE_USER_ID, ConsoleReview
+    from bot.review import Deck, ReviewService
+    from tests.storage_helpers import opened
+
+    async with opened(tmp_path / "console.sqlite3") as storage:
+        now = datetime(2024, 3, 15, 8, tzinfo=UTC)
+        service = ReviewService(storage, Deck.from_library(library), clock=lambda: now)
+        titles = {s.id: s.title for s in library.sections.values()}
+        review = ConsoleReview(service, storage.user_hash(CONSOLE_USER_ID), titles)
+        console = Console(library, random.Random(1), review=review)
+        front = await console.respond("review international law terms")
+        assert front.startswith("Review: glossary term") and console.prompt == "review> "
+        assert "International Laws Governing Peace Missions" in front
+        assert "Show the answer" not in front and "Press Enter" in front
+        assert "Press Enter" in await console.respond("3")  # the back comes first
+        back = await console.respond("")
+        assert "Answer:" in back and "Rate it: 1 Again · 2 Hard · 3 Good · 4 Easy" in back
+        assert "Rate it" in await console.respond("good")
+        rated = await console.respond("3")
+        assert rated.startswith("Good: back in ") and "Review: glossary term" in rated
+        assert (await console.respond("show")).count("Answer:") == 1
+        assert (await console.respond("1")).startswith("Again: back in 10 minutes.")
+        assert await console.respond("stop") == "Review stopped: 2 cards reviewed, all saved."
+        assert console.prompt == "peacebot> "
+        stats = await console.respond("review stats")
+        assert "Reviews:\n  2 (2 today)" in stats and "Due over the next 14 days:" in stats
+        states = await storage.card_states(storage.user_hash(CONSOLE_USER_ID))
+        assert len(states) == 2
+        assert "No section matches" in await console.respond("review zzqx qqq")
+        assert "Rules of engagement" in await console.respond("define roe")  # the rest still works
+
+
+async def test_console_review_without_a_database_says_how_to_get_one(library):
+    console = Console(library, random.Random(1))
+    assert "--db PATH" in await console.respond("review")
+    assert console.prompt == "peacebot> "
+
+
+async def test_console_review_uses_the_bot_s_postgresql_database(peacebot, postgres):
+    """Without --db the console reviews the cards the bot keeps: DATABASE_URL when it is set."""
+    from bot.cli._review import CONSOLE_USER_ID
+
+    env = clean_env(DATABASE_URL=postgres.location, PEACEBOT_DB="unused.sqlite3")
+    result = peacebot("console", stdin="review terms\n\n3\n", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Good: back in " in result.stdout
+    async with postgres.opened() as store:
+        [card] = await store.card_states(store.user_hash(CONSOLE_USER_ID))
+        assert card.reviews == 1
+
+
+def test_console_review_keeps_the_cards_in_the_database_between_runs(peacebot, tmp_path):
+    db = tmp_path / "cards.sqlite3"
+    first = peacebot("console", "--db", db, stdin="review terms\n\n3\n")
+    assert first.returncode == 0, first.stderr
+    assert "Good: back in " in first.stdout
+    shown = first.stdout.split("=====================\n", 1)[1].split("\n", 1)[0]
+    assert first.stdout.rstrip().endswith("Review stopped: 1 card reviewed, all saved.")
+    again = peacebot("console", "--db", db, stdin="review terms\n")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.split("=====================\n", 1)[1].split("\n", 1)[0] != shown

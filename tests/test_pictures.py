@@ -248,16 +248,32 @@ async def test_the_renderer_draws_in_worker_processes() -> None:
     assert not renderer.running
 
 
-def test_the_bot_process_never_imports_matplotlib() -> None:
-    # In a fresh interpreter: render through the pool and check matplotlib stayed in the worker.
-    script = textwrap.dedent(
-        """
-        import asyncio, sys
+def run_bot_script(main: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`main`, the body of an `async def main()`, run in a fresh interpreter as a bot's process
+    runs (under `if __name__ == "__main__"`, which the pool's `spawn` needs)."""
+    script = (
+        textwrap.dedent(
+            """
+        import asyncio, os, sys
         from datetime import date
         from bot.pictures import ForecastData, PictureRenderer
         from bot.review import DayCount
 
         async def main():
+        """
+        )
+        + textwrap.indent(textwrap.dedent(main), "    ")
+        + ('\nif __name__ == "__main__":\n    asyncio.run(main())\n')
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_the_bot_process_never_imports_matplotlib() -> None:
+    # In a fresh interpreter: render through the pool and check matplotlib stayed in the worker.
+    done = run_bot_script(
+        """
             renderer = PictureRenderer(workers=1)
             await renderer.start()
             try:
@@ -267,13 +283,25 @@ def test_the_bot_process_never_imports_matplotlib() -> None:
             assert picture.png.startswith(b"\\x89PNG"), picture.png[:8]
             assert "matplotlib" not in sys.modules, "matplotlib was imported in the bot process"
             print("ok")
-
-        if __name__ == "__main__":
-            asyncio.run(main())
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+        """,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_workers_end_when_the_bot_process_dies_without_closing_the_pool() -> None:
+    # The bot exits at once (a second Ctrl+C: os._exit) with its pool running: its worker must
+    # not live on, or it would keep the bot's output pipes open (a supervisor waiting for them
+    # to close would wait for ever). `communicate` returns only once every holder has gone.
+    done = run_bot_script(
+        """
+        renderer = PictureRenderer(workers=1)
+        await renderer.start()
+        print("started", flush=True)
+        os._exit(130)
+        """,
+        timeout=60,
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stdout.strip() == "started"

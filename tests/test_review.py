@@ -486,3 +486,40 @@ async def test_review_cards_show_front_then_back_and_fit_discord() -> None:
     assert until(MORNING + timedelta(minutes=9), MORNING) == "in 9 minutes"
     assert until(MORNING + timedelta(days=2), MORNING) == "in 2 days"
     assert until(MORNING, MORNING) == "in under a minute"
+
+
+async def test_stats_card_gives_the_forecast_picture_s_data_as_text() -> None:
+    from bot.review import DayCount, stats_card
+
+    store = FakeReviewStore()
+    reviews = service(synthetic_deck(3), store)
+    stats = await reviews.stats(ANN, MORNING)
+    forecast = tuple(DayCount(MORNING.date() + timedelta(days=n), n % 3) for n in range(14))
+    card = stats_card(stats, forecast)
+    [text] = [f.value for f in card.fields if f.name == "Due over the next 14 days"]
+    first, second = text.split("\n")
+    assert first.startswith("Today: 0 · Sat 16: 1 · Sun 17: 2")  # 15 March 2024 was a Friday
+    assert second.endswith("Thu 28: 1") and len(text.split(" · ")) == 13
+
+
+async def test_a_session_rebuilt_after_a_restart_resumes_at_the_card_on_screen() -> None:
+    store = FakeReviewStore()
+    reviews = service(synthetic_deck(5), store)
+    session = await reviews.start(ANN, now=MORNING)
+    shown = [session.current]
+    await session.rate(session.current.id, Rating.Good, MORNING)  # t0: due in days
+    shown.append(session.current)
+    # The bot restarts with t1 on screen; the member presses "Good" on it.
+    resumed, found = await reviews.resume(ANN, shown[1].id, now=MORNING)
+    assert found and resumed.current == shown[1]
+    result = await resumed.rate(shown[1].id, Rating.Good, MORNING)
+    assert result.status is RateStatus.RATED and resumed.current.id == "term:t2"
+    # A press on t0's old message finds it rated and not due: the session shows t2 instead.
+    again, found = await reviews.resume(ANN, shown[0].id, now=MORNING)
+    assert not found and again.current.id == "term:t2"
+    # A new card the session would not have picked (beyond the day's limit) is still shown.
+    await store.set_new_per_day(ANN, 2)
+    late, found = await reviews.resume(ANN, "term:t4", now=MORNING)
+    assert found and late.current.id == "term:t4" and late.remaining == 1
+    _, found = await reviews.resume(ANN, "term:removed", now=MORNING)
+    assert not found

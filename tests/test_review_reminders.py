@@ -1,20 +1,39 @@
-"""Review reminders: the member's own time and zone, daylight saving, and claiming each day once."""
+"""Review reminders: the member's own time and zone, daylight saving, claiming each day once, and
+the reminder queue on the one timer-queue scheduler (on SQLite storage, one and two processes)."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.review import (
+    DMS_CLOSED,
+    TERM,
+    Deck,
+    Flashcard,
+    Rating,
+    ReminderScheduler,
+    ReminderUndeliverable,
+    ReviewScheduler,
+    ReviewService,
     ReviewSettings,
+    card_id,
     first_reminder,
     plan_reminder,
     reminder_text,
     validate_reminder,
 )
 from bot.schedule import ScheduleError
+from bot.timers import RETRY_SECONDS
 from tests.review_fake import FakeReviewStore
+from tests.storage_backends import Backend
+from tests.storage_helpers import opened
+from tests.study_clock import FakeWallClock
 
 ANN = "a" * 32
 
@@ -109,3 +128,205 @@ async def test_reminders_are_claimed_once_per_day_and_the_store_finds_them_by_ti
     cleared = await store.review_settings(ANN)
     assert not cleared.remind and cleared.dm_user_id is None
     assert await store.next_reminder_at() is None
+
+
+# -- the reminder queue ----------------------------------------------------------------------
+
+
+class Inbox:
+    """Direct messages the scheduler sent; `closed` makes the next ones undeliverable."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[int | None, str]] = []
+        self.closed = False
+        self.arrived = asyncio.Event()
+
+    async def deliver(self, settings: ReviewSettings, text: str) -> None:
+        if self.closed:
+            raise ReminderUndeliverable("Cannot send messages to this user")
+        self.sent.append((settings.dm_user_id, text))
+        self.arrived.set()
+
+
+TERMS = Deck(
+    [
+        Flashcard(card_id(TERM, f"t{n}"), TERM, f"t{n}", "s1", f"Term {n}", "It means.")
+        for n in range(3)
+    ]
+)
+
+
+def reminders_for(
+    store: Any, clock: FakeWallClock, inbox: Inbox, max_sleep: float = 3600.0
+) -> ReminderScheduler:
+    service = ReviewService(store, TERMS, ReviewScheduler(), clock=clock.now)
+    return ReminderScheduler(lambda: service, inbox.deliver, clock=clock, max_sleep=max_sleep)
+
+
+async def tick(scheduler: ReminderScheduler) -> datetime | None:
+    upcoming = await scheduler.wake_up()
+    await scheduler.settle()
+    return upcoming
+
+
+async def rate_first_card(scheduler: ReminderScheduler, rating: Rating, now: datetime) -> None:
+    session = await scheduler._service().start(ANN, now=now)
+    assert session.current is not None
+    await session.rate(session.current.id, rating, now)
+
+
+async def test_a_due_card_brings_one_reminder_a_day(tmp_path: Path) -> None:
+    async with opened(tmp_path / "remind.sqlite3") as store:
+        clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()  # 21:00 in Tokyo
+        reminders = reminders_for(store, clock, inbox)
+        await reminders._service().set_timezone(ANN, "Asia/Tokyo")
+        await rate_first_card(reminders, Rating.Again, clock.now())  # due in 10 minutes
+        due = await reminders.turn_on(ANN, 42, "8:00")
+        assert due.at == at(2024, 3, 14, 23) and due.local_date == date(2024, 3, 15)
+        assert await tick(reminders) == due.at  # nothing yet: asleep until 08:00 Tokyo
+
+        clock.set(due.at)
+        assert await tick(reminders) == at(2024, 3, 15, 23)  # tomorrow's
+        assert inbox.sent == [(42, reminder_text(1, 0))]
+        await tick(reminders)  # woken again the same day (a settings change, a restart)
+        assert len(inbox.sent) == 1
+        clock.set(at(2024, 3, 15, 23))
+        await tick(reminders)
+        assert len(inbox.sent) == 2
+
+
+async def test_a_day_with_nothing_due_is_claimed_without_a_message(tmp_path: Path) -> None:
+    async with opened(tmp_path / "quiet.sqlite3") as store:
+        clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()
+        reminders = reminders_for(store, clock, inbox)
+        await rate_first_card(reminders, Rating.Good, clock.now())  # due in days
+        due = await reminders.turn_on(ANN, 42, "18:00")
+        clock.set(due.at)
+        assert await tick(reminders) == due.at + timedelta(days=1)
+        assert inbox.sent == []
+        assert (await store.review_settings(ANN)).last_reminded_on == date(2024, 3, 14)
+
+
+async def test_closed_dms_switch_reminders_off_with_a_notice(tmp_path: Path) -> None:
+    async with opened(tmp_path / "closed.sqlite3") as store:
+        clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()
+        reminders = reminders_for(store, clock, inbox)
+        await rate_first_card(reminders, Rating.Again, clock.now())
+        due = await reminders.turn_on(ANN, 42, "18:00")
+        inbox.closed = True
+        clock.set(due.at)
+        await tick(reminders)
+        assert await store.next_reminder_at() is None  # out of the queue
+        settings = await store.review_settings(ANN)
+        assert not settings.remind and settings.dm_user_id is None
+        assert settings.reminder_notice == DMS_CLOSED
+        clock.set(due.at + timedelta(days=1))
+        await tick(reminders)
+        assert inbox.sent == []
+
+
+async def test_two_processes_send_one_reminder(backend: Backend) -> None:
+    """Two bots on one database (two storages, each with its own connections and scheduler),
+    woken together at the same moment, three times over: the claim row lets exactly one of them
+    send."""
+    async with backend.opened() as first, backend.opened() as second:
+        clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()
+        one, two = reminders_for(first, clock, inbox), reminders_for(second, clock, inbox)
+        await rate_first_card(one, Rating.Again, clock.now())
+        due = await one.turn_on(ANN, 42, "18:00")
+        clock.set(due.at)
+        for _ in range(3):
+            await asyncio.gather(tick(one), tick(two))
+        assert inbox.sent == [(42, reminder_text(1, 0))]
+        assert await tick(two) == due.at + timedelta(days=1)
+        assert len(inbox.sent) == 1
+
+
+async def test_a_reminder_set_in_another_process_wakes_the_one_that_sends(
+    postgres: Backend,
+) -> None:
+    """With PostgreSQL, `/review remind on` may be handled by any process; the one running the
+    reminder queue hears of it (an event through the database) and sleeps until it is due."""
+    async with postgres.opened() as sender_store, postgres.opened() as other_store:
+        clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()
+        sender = reminders_for(sender_store, clock, inbox, max_sleep=86400.0)
+        other = reminders_for(other_store, clock, inbox)
+        unsubscribe = sender_store.subscribe(sender.on_event)
+        assert await sender_store.listening(within=10)
+        sender.start()
+        try:
+            await clock.wait_until_sleeping()  # nothing queued: asleep for a day
+            await rate_first_card(other, Rating.Again, clock.now())
+            due = await other.turn_on(ANN, 42, "18:00")  # `other` wakes only itself
+            await clock.wait_for_sleeper(due.at)  # the sender heard and looked again
+            clock.set(due.at)
+            await asyncio.wait_for(inbox.arrived.wait(), timeout=10)
+            assert inbox.sent == [(42, reminder_text(1, 0))]
+        finally:
+            unsubscribe()
+            await sender.stop()
+
+
+async def test_an_early_queue_entry_moves_to_the_real_time(tmp_path: Path) -> None:
+    async with opened(tmp_path / "early.sqlite3") as store:
+        clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()
+        reminders = reminders_for(store, clock, inbox)
+        await rate_first_card(reminders, Rating.Again, clock.now())
+        await reminders.turn_on(ANN, 42, "18:00")
+        await store.move_reminder(ANN, at(2024, 3, 14, 12))  # a stale entry: 12:00, not 18:00
+        assert await tick(reminders) == at(2024, 3, 14, 18)
+        assert inbox.sent == [] and (await store.review_settings(ANN)).last_reminded_on is None
+
+
+async def test_a_new_time_zone_moves_the_reminder_to_its_wall_clock_time(tmp_path: Path) -> None:
+    async with opened(tmp_path / "zone.sqlite3") as store:
+        clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()
+        reminders = reminders_for(store, clock, inbox)
+        await reminders.turn_on(ANN, 42, "18:00")
+        assert await store.next_reminder_at() == at(2024, 3, 14, 18)
+        assert await reminders._service().set_timezone(ANN, "America/New_York") == (
+            "America/New_York"
+        )
+        assert await store.next_reminder_at() == at(2024, 3, 14, 22)  # 18:00 EDT
+        await reminders.turn_off(ANN)
+        assert await store.next_reminder_at() is None
+
+
+async def test_the_task_sleeps_until_the_reminder_and_wakes_on_a_change(tmp_path: Path) -> None:
+    async with opened(tmp_path / "task.sqlite3") as store:
+        clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()
+        reminders = reminders_for(store, clock, inbox, max_sleep=86400.0)
+        await rate_first_card(reminders, Rating.Again, clock.now())
+        reminders.start()
+        try:
+            await clock.wait_until_sleeping()
+            due = await reminders.turn_on(ANN, 42, "18:00")  # wakes the task
+            await clock.wait_for_sleeper(due.at)
+            clock.set(due.at)
+            await asyncio.wait_for(inbox.arrived.wait(), timeout=5)
+            assert inbox.sent == [(42, reminder_text(1, 0))]
+        finally:
+            await reminders.stop()
+        assert not reminders.running
+
+
+async def test_a_claim_the_database_refuses_is_retried_and_sent_once(tmp_path: Path) -> None:
+    path = tmp_path / "busy.sqlite3"
+    async with opened(path, busy_timeout_ms=50) as store:
+        clock, inbox = FakeWallClock(at(2024, 3, 14, 12)), Inbox()
+        reminders = reminders_for(store, clock, inbox)
+        await rate_first_card(reminders, Rating.Again, clock.now())
+        due = await reminders.turn_on(ANN, 42, "18:00")
+        clock.set(due.at)
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            assert await tick(reminders) == due.at + timedelta(seconds=RETRY_SECONDS)
+            assert inbox.sent == []
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        clock.set(due.at + timedelta(seconds=RETRY_SECONDS))
+        await tick(reminders)
+        await tick(reminders)
+        assert len(inbox.sent) == 1

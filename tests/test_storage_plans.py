@@ -7,18 +7,22 @@ from __future__ import annotations
 import inspect
 import json
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.daily import DailyScheduler
 from bot.exam import ExamRecord
 from bot.reports import make_report
+from bot.review import Rating, ReviewScheduler
 from bot.storage import Storage
 from tests.storage_backends import Backend
 from tests.storage_helpers import GUILD, OTHER, USER, opened, record
 from tests.study_clock import FakeWallClock
 
 NOW = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
+UTC_ZONE = ZoneInfo("UTC")
 # Whole-table reads that are the point of the statement.
 SCANS_ON_PURPOSE = {
     # `peacebot stats` over every server and all time reads every row by definition.
@@ -120,6 +124,7 @@ async def exercise(store: Storage) -> set[str]:
         for since in (None, NOW - timedelta(days=30)):
             await store.stats(since=since, guild_id=guild)
             [row async for row in store.iter_queries(since=since, guild_id=guild)]
+    await exercise_review(store, mark)
     await store.prune(NOW - timedelta(days=40))
     await store.forget_user(USER)
     for name in ("flush", "stats", "iter_queries", "prune", "forget_user"):
@@ -133,6 +138,47 @@ async def exercise(store: Storage) -> set[str]:
     await store.close()
     mark("close")
     return called
+
+
+async def exercise_review(store: Storage, mark: Callable[[str], None]) -> None:
+    """Every `ReviewStore` method, on two members with a few ratings and reminders."""
+    scheduler = ReviewScheduler()
+    users = [store.user_hash(USER), store.user_hash(OTHER)]
+    for user in users:
+        previous = None
+        for n, rating in enumerate((Rating.Good, Rating.Again, Rating.Good)):
+            state, entry = scheduler.rate(
+                user, f"term:t{n % 2}", previous if n == 2 else None, rating, NOW, UTC_ZONE
+            )
+            await store.save_review(state, entry)
+            previous = state
+        await store.set_new_per_day(user, 5)
+        await store.set_reminder(user, dm_user_id=1, remind_time="08:00", next_at=NOW)
+    ann = users[0]
+    await store.card_states(ann)
+    await store.due_card_ids(ann, NOW + timedelta(days=2))
+    await store.review_totals(ann)
+    await store.review_days(ann, date(2024, 1, 1))
+    await store.new_cards_on(ann, NOW.date())
+    await store.review_settings(ann)
+    await store.set_review_timezone(ann, "Asia/Tokyo", NOW + timedelta(hours=1))
+    await store.move_reminder(ann, NOW)
+    await store.due_reminders(NOW)
+    await store.next_reminder_at()
+    await store.claim_reminder(ann, NOW.date(), NOW + timedelta(days=1))
+    await store.claim_reminder(ann, NOW.date(), NOW + timedelta(days=1))  # lost: a conflict
+    await store.clear_reminder(users[1], notice="closed")
+    await store.claim_reminder(users[1], NOW.date(), NOW + timedelta(days=1))  # off: taken back
+    await store.dismiss_reminder_notice(users[1], "closed")
+    await store.forget_reviews(users[1])
+    names = (
+        "save_review card_states due_card_ids review_totals review_days new_cards_on "
+        "review_settings set_new_per_day set_reminder set_review_timezone move_reminder "
+        "due_reminders next_reminder_at claim_reminder clear_reminder dismiss_reminder_notice "
+        "forget_reviews"
+    )
+    for name in names.split():
+        mark(name)
 
 
 def statements_run(trace: list[str]) -> list[str]:
@@ -175,6 +221,9 @@ async def test_every_query_uses_an_index(tmp_path: Path) -> None:
             problems.append(f"{statement[:120]}: {scans}")
         if "quiz_answers" in statement and "USE TEMP B-TREE FOR GROUP BY" in details:
             problems.append(f"{statement[:120]}: sorts a server's answers to group them")
+        reads_log = "review_log" in statement and statement.startswith("SELECT")
+        if reads_log and not any("COVERING INDEX review_log_member" in d for d in details):
+            problems.append(f"{statement[:120]}: reads the log's rows, not its index")
     assert not problems, "\n".join(problems)
 
 
@@ -187,6 +236,10 @@ TABLES = {
     "activity",
     "daily_claims",
     "meta",
+    "review_cards",
+    "review_log",
+    "review_settings",
+    "review_reminders",
     "exam_results",
     "mistake_reports",
 }

@@ -11,6 +11,8 @@ import pytest
 from bot.deck import Deck
 from bot.exam import ExamRecord
 from bot.reports import make_report
+from bot.review import Rating, ReviewScheduler
+from bot.schedule import load_timezone
 from bot.storage import DailyClaim, StorageError, copy_sqlite_to_postgres
 from bot.storage._transfer import TABLES
 from tests.processes import clean_env, run_peacebot
@@ -18,6 +20,7 @@ from tests.storage_backends import Backend
 from tests.storage_helpers import GUILD, OTHER, USER, opened, record
 
 MONDAY_9 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
+UTC_ZONE = load_timezone("UTC")
 
 
 async def fill(path: Path) -> None:
@@ -48,6 +51,15 @@ async def fill(path: Path) -> None:
         for i in range(2500):
             store.log(record(f"q{i % 40}", at=MONDAY_9 - timedelta(minutes=i)))
         assert await store.flush()
+        ann, scheduler = store.user_hash(USER), ReviewScheduler()
+        previous = None
+        for rating in (Rating.Good, Rating.Again):
+            state, entry = scheduler.rate(ann, "term:roe", previous, rating, MONDAY_9, UTC_ZONE)
+            await store.save_review(state, entry)
+            previous = state
+        await store.set_review_timezone(ann, "Europe/Oslo", None)
+        await store.set_reminder(ann, dm_user_id=USER, remind_time="18:00", next_at=MONDAY_9)
+        await store.claim_reminder(ann, MONDAY_9.date(), MONDAY_9 + timedelta(days=1))
 
 
 def test_every_table_of_the_schema_is_copied() -> None:
@@ -72,6 +84,8 @@ async def test_a_sqlite_database_moves_into_postgresql_whole(
     assert all(c.matches for c in copied)
     assert counts["query_log"] == 2500 and counts["quiz_answers"] == 4
     assert counts["members"] == 2 and counts["activity"] == 5 and counts["daily_claims"] == 1
+    assert counts["review_cards"] == 1 and counts["review_log"] == 2
+    assert counts["review_settings"] == 1 and counts["review_reminders"] == 1
     async with opened(source) as old, postgres.opened() as new:
         assert new.user_hash(USER) == old.user_hash(USER)  # the salt came along
         assert await new.get_settings(GUILD) == await old.get_settings(GUILD)
@@ -85,6 +99,13 @@ async def test_a_sqlite_database_moves_into_postgresql_whole(
         assert await new.exam_history(user, None, 5) == await old.exam_history(user, None, 5)
         assert await new.mistake_reports() == await old.mistake_reports()
         assert await new.report_channel(GUILD) == 77
+        ann = new.user_hash(USER)
+        assert await new.card_states(ann) == await old.card_states(ann)
+        assert await new.review_settings(ann) == await old.review_settings(ann)
+        assert await new.review_totals(ann) == await old.review_totals(ann)
+        assert await new.review_days(ann, MONDAY_9.date()) == {MONDAY_9.date(): 2}
+        # The day's reminder stays claimed: no second one for it after the move.
+        assert not await new.claim_reminder(ann, MONDAY_9.date(), MONDAY_9 + timedelta(days=1))
         # New rows continue after the copied ids, in order.
         new.log(record("after the move", at=MONDAY_9 + timedelta(minutes=1)))
         await new.record_answer(GUILD, USER, "Ann", "q", "law", True, date(2024, 5, 9))

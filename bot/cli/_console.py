@@ -16,12 +16,14 @@ from pathlib import Path
 
 from bot.answers import CONSOLE, Answer, Librarian, Link
 from bot.cli._content import load_or_report
+from bot.cli._review import CONSOLE_USER_ID, KINDS, NO_DATABASE, ConsoleReview
 from bot.config import ConfigError, load_config
 from bot.content import Library
 from bot.lookup import Outcome, UnknownSection
 from bot.pictures import PictureError, describe, missions_from_library, timeline_data
 from bot.quiz import MAX_QUESTIONS, AnswerStatus, MonotonicClock, QuizState, pick_questions
 from bot.render_text import render_card, render_text
+from bot.review import Deck, Kind, ReviewService
 from bot.shutdown import StopSignals, run_until_stopped
 from bot.storage import QueryRecord, Storage
 from bot.study_cards import pick_prompt, prompt_card, question_card, reveal_card, scoreboard_card
@@ -36,6 +38,10 @@ HELP = """Commands:
   <number>             open that entry of the last list or "did you mean"
   fact [section]       a random fact
   quiz [n] [section]   n questions (default 3); answer with a letter or number, 'stop' to end
+  review [section] [terms|questions|all]
+                       your cards that are due (spaced repetition, kept in --db): Enter shows
+                       the answer, 1-4 rates it (Again, Hard, Good, Easy), 'stop' ends
+  review stats         what is due when, your reviews, retention and streak
   discuss [section]    a discussion prompt
   timeline [org] [from] [to]  the missions in words    e.g. timeline nato 1995 2000
   about                what the library holds
@@ -59,7 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     console.add_argument("--content", type=Path, help="content directory (default: bundled)")
     console.add_argument("--seed", type=int, help="random seed for facts and quizzes")
     console.add_argument(
-        "--db", help="database for the query log (default: PEACEBOT_DB); 'none' logs nothing"
+        "--db",
+        help="database for the query log and your review cards: a SQLite file or a "
+        "postgresql:// URL (default: DATABASE_URL, else PEACEBOT_DB); 'none' keeps nothing",
     )
     console.set_defaults(handler=run_console)
     for verb, what in (("define", "a glossary term"), ("section", "a section"),
@@ -91,7 +99,7 @@ def run_console(args: argparse.Namespace) -> int:
     if library is None:
         return 1
     try:
-        db = args.db or load_config().db_path
+        db = args.db or load_config().database  # the bot's own: the same review cards
     except ConfigError as exc:
         print(f"peacebot: {exc}", file=sys.stderr)
         return 2
@@ -118,7 +126,12 @@ async def _serve(library: Library, seed: int | None, db: str | None) -> int:
                 )
             )  # fmt: skip
 
-    console = Console(library, random.Random(seed), log)
+    review = None
+    if storage is not None:
+        service = ReviewService(storage, Deck.from_library(library))
+        titles = {s.id: s.title for s in library.sections.values()}
+        review = ConsoleReview(service, storage.user_hash(CONSOLE_USER_ID), titles)
+    console = Console(library, random.Random(seed), log, review)
     interactive = sys.stdin.isatty()
     if interactive:
         _line_editing()
@@ -166,7 +179,7 @@ async def _converse(console: Console, interactive: bool) -> None:
     while True:
         wanted.set()
         line = await lines.get()
-        reply = None if line is None else console.handle(line)
+        reply = None if line is None else await console.respond(line)
         if reply is None:
             farewell = console.close()  # a quiz cut short by Ctrl-D or the end of a pipe
             if farewell:
@@ -189,7 +202,8 @@ def _read_line(interactive: bool, prompt: str) -> str | None:
 class Console:
     """One conversation: `handle` takes a line and returns the reply (None means quit).
 
-    A quiz in progress takes the next lines as its answers, as the buttons do on Discord.
+    A quiz or a review in progress takes the next lines as its answers, as the buttons do on
+    Discord. Reviews read and write the storage, so they go through the asynchronous `respond`.
     """
 
     def __init__(
@@ -197,9 +211,11 @@ class Console:
         library: Library,
         rng: random.Random,
         log: Logger | None = None,
+        review: ConsoleReview | None = None,
         today: Callable[[], date] = date.today,
     ) -> None:
         self.library = library
+        self.review = review
         self.today = today  # the timeline's "now": where ongoing missions end
         self.librarian = Librarian(library, voice=CONSOLE)
         self.rng = rng
@@ -223,7 +239,32 @@ class Console:
 
     @property
     def prompt(self) -> str:
+        if self.review is not None and self.review.active:
+            return "review> "
         return "answer> " if self.quiz else "peacebot> "
+
+    async def respond(self, line: str) -> str | None:
+        """`handle`, with `review` and the lines of a review in progress (which need the
+        storage) answered too."""
+        text = clean(line, 2000)
+        if self.review is not None and self.review.active:
+            return await self.review.answer(text)
+        word, _, rest = text.partition(" ")
+        if self.quiz is None and word.lower().lstrip("/!") == "review":
+            return await self._review(rest.strip())
+        return self.handle(line)
+
+    async def _review(self, query: str) -> str:
+        if self.review is None:
+            return NO_DATABASE
+        if query.lower() == "stats":
+            return await self.review.stats()
+        *words, last = query.split(" ") if query else [""]
+        kind = KINDS.get(last.lower())
+        if kind is None:
+            words, kind = [*words, last], Kind.ALL
+        section, error = self._section_id(" ".join(words).strip())
+        return error or await self.review.start(section, kind)
 
     def run(self, lines: Iterable[str]) -> list[str]:
         """Every reply to `lines`, stopping at `quit`: the console without a terminal."""
@@ -255,7 +296,10 @@ class Console:
         return handler(rest)
 
     def close(self) -> str:
-        """What to say when input ends: the scoreboard of a quiz still running."""
+        """What to say when input ends: the scoreboard of a quiz still running, or how many
+        cards a review cut short had rated."""
+        if self.review is not None and self.review.active:
+            return self.review.stop()
         return self._finish(stopped=True) if self.quiz is not None else ""
 
     def _lookup(self, command: str, query: str, ask: Callable[[str], Answer]) -> str:

@@ -1,8 +1,9 @@
 """Spaced-repetition review of glossary terms and quiz questions, scheduled with FSRS.
 
 `ReviewService` is what the cog and the console use: `start()` a `ReviewSession` for a member,
-`rate()` its cards, read `stats()` and the `forecast()`. The state it keeps goes through a
-`ReviewStore` (implemented by `bot.storage`); the rows are the dataclasses in `_model`.
+`rate()` its cards, read `stats()` and the `forecast()`. `ReminderScheduler` sends the daily
+reminders. The state they keep goes through a `ReviewStore` (implemented by `bot.storage`); the
+rows are the dataclasses in `_model`.
 """
 
 from fsrs import Rating
@@ -20,6 +21,12 @@ from bot.review._model import (
     ReviewTotals,
     parse_utc,
     utc_text,
+)
+from bot.review._queue import (
+    DMS_CLOSED,
+    REMINDERS_EVENT,
+    ReminderScheduler,
+    ReminderUndeliverable,
 )
 from bot.review._reminders import (
     ReminderPlan,
@@ -45,6 +52,7 @@ from bot.review._store import ReviewStore
 __all__ = [
     "DEFAULT_NEW_PER_DAY",
     "DEFAULT_REMIND_TIME",
+    "DMS_CLOSED",
     "FORECAST_DAYS",
     "LEARNING_STEPS",
     "LEARN_AHEAD",
@@ -53,6 +61,7 @@ __all__ = [
     "QUIZ",
     "RATINGS",
     "RELEARNING_STEPS",
+    "REMINDERS_EVENT",
     "TERM",
     "CardState",
     "DayCount",
@@ -64,6 +73,8 @@ __all__ = [
     "RateStatus",
     "Rating",
     "ReminderPlan",
+    "ReminderScheduler",
+    "ReminderUndeliverable",
     "ReviewEntry",
     "ReviewScheduler",
     "ReviewService",

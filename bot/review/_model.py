@@ -1,10 +1,11 @@
 """The review state the storage keeps, as plain data with conversions to and from table rows.
 
-Three tables (see `ReviewStore` for the methods over them):
+Four tables (see `ReviewStore` for the methods over them):
 - `review_cards`: one row per member and card: the FSRS card as JSON (the truth) plus `due`
   and `phase` copied out of it as columns, so "what is due" is an indexed query;
 - `review_log`: one row per rating, never updated;
-- `review_settings`: one row per member who changed a setting or turned reminders on.
+- `review_settings`: one row per member who changed a setting or turned reminders on;
+- `review_reminders`: one claim row per member and local date a reminder was due.
 
 Members are keyed by the salted `user_hash` alone, not by server: a member's cards and
 reminders are theirs wherever they study. Times are ISO 8601 UTC text of fixed width
@@ -181,6 +182,7 @@ class ReviewSettings:
     dm_user_id: int | None = None
     last_reminded_on: date | None = None
     next_reminder_at: datetime | None = None  # indexed; None while reminders are off
+    reminder_notice: str | None = None  # why reminders stopped, told once at the next /review
 
     def to_row(self) -> dict[str, Any]:
         return {
@@ -192,6 +194,7 @@ class ReviewSettings:
             "dm_user_id": self.dm_user_id,
             "last_reminded_on": _optional(self.last_reminded_on, date.isoformat),
             "next_reminder_at": _optional(self.next_reminder_at, utc_text),
+            "reminder_notice": self.reminder_notice,
         }
 
     @classmethod
@@ -205,6 +208,7 @@ class ReviewSettings:
             dm_user_id=_optional(row["dm_user_id"], int),
             last_reminded_on=_optional(row["last_reminded_on"], date.fromisoformat),
             next_reminder_at=_optional(row["next_reminder_at"], parse_utc),
+            reminder_notice=row["reminder_notice"],
         )
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from fsrs import Rating
 
-from bot.answers import Card, Field
+from bot.answers import DISCORD, Card, Field, Voice
 from bot.review._cards import TERM, Flashcard
 from bot.review._session import ReviewSession
 from bot.review._stats import DayCount, ReviewStats
@@ -69,16 +69,19 @@ def until(moment: datetime, now: datetime) -> str:
     return "in under a minute"
 
 
-def done_card(session: ReviewSession, now: datetime) -> Card:
+def done_card(session: ReviewSession, now: datetime, voice: Voice = DISCORD) -> Card:
+    """The end of a session; `voice` names the commands (`/review stats` or `review stats`)."""
     reviewed = f"You reviewed {session.reviewed} card{'s' if session.reviewed != 1 else ''}."
     if session.reviewed == 0:
         reviewed = "Nothing is due right now."
     waiting = session.next_learning_at()
     lines = [reviewed]
     if waiting is not None:
-        lines.append(f"Cards you found hard come back {until(waiting, now)}: press Continue then.")
+        again = "press Continue" if voice is DISCORD else f"type `{voice.command('review')}`"
+        lines.append(f"Cards you found hard come back {until(waiting, now)}: {again} then.")
     else:
-        lines.append("Come back tomorrow: `/review stats` shows what falls due when.")
+        stats = voice.command("review stats")
+        lines.append(f"Come back tomorrow: `{stats}` shows what falls due when.")
     return Card(title="Review done", description="\n".join(lines), colour=REVIEW_COLOUR)
 
 
@@ -99,9 +102,11 @@ def stats_card(
         Field("Streak", streak, inline=True),
         Field("Retention on mature cards", f"{retention} · {stats.mature_cards} mature cards"),
     ]
-    if forecast:
-        week = ", ".join(f"{d.day:%a} {d.count}" for d in forecast[:7])
-        fields.append(Field("Next 7 days", week))
+    if forecast:  # the forecast picture's data as text, for screen readers and the console
+        days = [("Today" if n == 0 else f"{d.day:%a} {d.day.day}") + f": {d.count}"
+                for n, d in enumerate(forecast)]  # fmt: skip
+        weeks = [" · ".join(days[start : start + 7]) for start in range(0, len(days), 7)]
+        fields.append(Field(f"Due over the next {len(forecast)} days", "\n".join(weeks)))
     footer = f"New cards per day: {limit}" if limit is not None else None
     return Card(
         title="Your reviews",

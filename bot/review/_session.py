@@ -21,6 +21,7 @@ from fsrs import Rating
 
 from bot.review._cards import Deck, Flashcard, Kind
 from bot.review._model import MAX_NEW_PER_DAY, CardState, ReviewSettings
+from bot.review._reminders import first_reminder
 from bot.review._scheduler import ReviewScheduler, as_utc
 from bot.review._stats import FORECAST_DAYS, DayCount, ReviewStats, due_forecast, review_stats
 from bot.review._store import ReviewStore
@@ -76,6 +77,7 @@ class ReviewSession:
         self.new_planned = new_planned
         self.reviewed = 0
         self.current: Flashcard | None = None
+        self.last_rated: Flashcard | None = None
 
     @property
     def user_hash(self) -> str:
@@ -99,6 +101,24 @@ class ReviewSession:
             else:
                 self.current = self._due_learning(as_utc(now))
         return self.current
+
+    def focus(self, card: Flashcard) -> bool:
+        """Show `card` now if this session would show it at all: it is due (or due soon in its
+        learning step) or new. For a button pressed on a card before a restart. False when the
+        card has been rated since and is not due (the press came from an old message)."""
+        if self.current == card:
+            return True
+        for pending in (self._queue, self._learning):
+            if card in pending:
+                pending.remove(card)
+                break
+        else:
+            if card.id in self._states:
+                return False
+        if self.current is not None:
+            self._queue.insert(0, self.current)
+        self.current = card
+        return True
 
     def next_learning_at(self) -> datetime | None:
         """When the next learning card falls due (for "come back in 9 minutes")."""
@@ -124,7 +144,7 @@ class ReviewSession:
             self._saving = False
         self._states[card.id] = state
         self.reviewed += 1
-        self.current = None
+        self.current, self.last_rated = None, card
         if state.due - as_utc(now) < timedelta(days=1):
             self._learning.append(card)
         self.advance(now)
@@ -188,6 +208,22 @@ class ReviewService:
         session.advance(now)
         return session
 
+    async def resume(
+        self,
+        user_hash: str,
+        card_id: str,
+        *,
+        section: str | None = None,
+        kind: Kind = Kind.ALL,
+        now: datetime | None = None,
+    ) -> tuple[ReviewSession, bool]:
+        """A session rebuilt from the storage (after a restart, or once the one in memory has
+        gone) with `card_id` as its current card if it is still to be shown; the flag says
+        whether it is (False: that card was rated since, or left the content)."""
+        session = await self.start(user_hash, section=section, kind=kind, now=now)
+        card = self.deck.get(card_id)
+        return session, card is not None and session.focus(card)
+
     async def rate(
         self,
         settings: ReviewSettings,
@@ -226,10 +262,29 @@ class ReviewService:
         return due_forecast(states, now, load_timezone(settings.timezone), days)
 
     async def due_count(self, user_hash: str, now: datetime | None = None) -> int:
-        """Cards due at `now` (what a reminder reports)."""
+        """Cards of the deck due at `now` (what a reminder reports), from the ids alone."""
         now = as_utc(now or self.clock())
-        states = self._in_deck(await self.store.card_states(user_hash))
-        return sum(state.due <= now for state in states)
+        due = await self.store.due_card_ids(user_hash, now)
+        return sum(card in self.deck.cards for card in due)
+
+    async def set_new_per_day(self, user_hash: str, limit: int) -> int:
+        """Store the member's new-card limit, clamped to 0..`MAX_NEW_PER_DAY`; returns it."""
+        limit = max(0, min(int(limit), MAX_NEW_PER_DAY))
+        await self.store.set_new_per_day(user_hash, limit)
+        return limit
+
+    async def set_timezone(self, user_hash: str, timezone: str, now: datetime | None = None) -> str:
+        """Store the zone the member's days and reminders follow; returns its canonical name.
+        A reminder that is on moves to the same wall-clock time in the new zone. Raises
+        `bot.schedule.ScheduleError` for a zone that does not exist."""
+        now = as_utc(now or self.clock())
+        zone = load_timezone(timezone).key
+        settings = await self.store.review_settings(user_hash)
+        next_at = None
+        if settings.remind:
+            next_at = first_reminder(settings.remind_time, zone, settings.last_reminded_on, now).at
+        await self.store.set_review_timezone(user_hash, zone, next_at)
+        return zone
 
     async def _new_allowed(self, settings: ReviewSettings, today: date) -> int:
         limit = max(0, min(settings.new_per_day, MAX_NEW_PER_DAY))

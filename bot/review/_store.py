@@ -1,23 +1,11 @@
 """What the review core needs from the storage layer, as a protocol.
 
 `bot.storage.Storage` (SQLite, and the PostgreSQL backend after it) implements these methods over
-three tables; `tests/review_fake.py` is an in-memory implementation the core is tested against,
+four tables; `tests/review_fake.py` is an in-memory implementation the core is tested against,
 and `tests/test_review_store_contract.py` holds the contract every implementation must pass.
 
-Suggested schema (one migration; the dataclasses in `bot.review._model` give the columns):
-
-    review_cards    (user_hash TEXT, card_id TEXT, due TEXT, phase TEXT, fsrs TEXT,
-                     reviews INTEGER, lapses INTEGER, first_reviewed TEXT,
-                     PRIMARY KEY (user_hash, card_id))
-                    INDEX (user_hash, due)
-    review_log      (id INTEGER PRIMARY KEY, user_hash TEXT, card_id TEXT, rating INTEGER,
-                     reviewed_at TEXT, reviewed_on TEXT, phase_before TEXT, interval_days REAL,
-                     duration_ms INTEGER)
-                    INDEX (user_hash, reviewed_on)
-    review_settings (user_hash TEXT PRIMARY KEY, new_per_day INTEGER, timezone TEXT,
-                     remind INTEGER, remind_time TEXT, dm_user_id INTEGER,
-                     last_reminded_on TEXT, next_reminder_at TEXT)
-                    INDEX (next_reminder_at) WHERE next_reminder_at IS NOT NULL
+The SQLite schema is the `_v4_review` migration step in `bot/storage/_migrations.py`; the
+dataclasses in `bot.review._model` give the columns.
 
 Every method may raise the storage's own error type (`StorageError`); the core lets it through
 so the cog can tell the member their rating was not saved. Writes change only the columns they
@@ -38,6 +26,11 @@ class ReviewStore(Protocol):
     async def card_states(self, user_hash: str) -> list[CardState]:
         """Every card state of the member, in any order (a member has at most a few hundred:
         one per term and question they have rated)."""
+        ...
+
+    async def due_card_ids(self, user_hash: str, now: datetime) -> list[str]:
+        """Ids of the member's cards due at or before `now` (an index range: no FSRS state is
+        read, which is what a reminder needs to count)."""
         ...
 
     async def save_review(self, state: CardState, entry: ReviewEntry) -> None:
@@ -81,11 +74,23 @@ class ReviewStore(Protocol):
         self, user_hash: str, *, dm_user_id: int, remind_time: str, next_at: datetime
     ) -> None:
         """Turn reminders on: set `remind` = 1, `dm_user_id`, `remind_time` and
-        `next_reminder_at`; leave `last_reminded_on` as it is (no second reminder that day)."""
+        `next_reminder_at`, and clear `reminder_notice`; leave `last_reminded_on` as it is (no
+        second reminder that day)."""
         ...
 
-    async def clear_reminder(self, user_hash: str) -> None:
-        """Turn reminders off: `remind` = 0, `dm_user_id` and `next_reminder_at` NULL."""
+    async def clear_reminder(self, user_hash: str, notice: str | None = None) -> None:
+        """Turn reminders off: `remind` = 0, `dm_user_id` and `next_reminder_at` NULL, and
+        `reminder_notice` = `notice` (why, when the bot turned them off)."""
+        ...
+
+    async def move_reminder(self, user_hash: str, next_at: datetime) -> None:
+        """Set only `next_reminder_at`, and only while reminders are on (the queue's entry was
+        early: nothing is claimed)."""
+        ...
+
+    async def dismiss_reminder_notice(self, user_hash: str, notice: str) -> bool:
+        """Clear `reminder_notice` if it is still `notice`; True when this call cleared it, so
+        the member is told once even if two commands race."""
         ...
 
     async def due_reminders(self, now: datetime, limit: int) -> list[ReviewSettings]:
@@ -98,15 +103,16 @@ class ReviewStore(Protocol):
         ...
 
     async def claim_reminder(self, user_hash: str, local_date: date, next_at: datetime) -> bool:
-        """Atomically mark `local_date` reminded and move `next_reminder_at` to `next_at`, only
-        if reminders are on and `last_reminded_on` is NULL or earlier than `local_date` (one
-        `UPDATE ... WHERE`); True when this call changed the row. With several processes, exactly
-        one claims a member's day, so the message goes out once."""
+        """Claim the member's reminder for `local_date` before it is sent: atomically mark the
+        date reminded and move `next_reminder_at` to `next_at`, only if reminders are on and
+        `last_reminded_on` is NULL or earlier than `local_date`; True when this call claimed it.
+        With several processes exactly one claims a member's day (the storage keeps a claim row
+        keyed by member and date), so the message goes out once."""
         ...
 
     # -- forgetting -------------------------------------------------------------------------
 
     async def forget_reviews(self, user_hash: str) -> int:
-        """Delete the member's cards, log and settings; return how many rows went. Part of
-        `Storage.forget_user`."""
+        """Delete the member's cards, log, settings and reminder claims; return how many rows
+        went. Part of `Storage.forget_user`."""
         ...

@@ -11,6 +11,7 @@ class Dialect:
     guilds: ModuleType  # server settings
     daily: ModuleType  # the daily-post queue, claims, decks
     scores: ModuleType  # quiz answers, activity, leaderboards, forgetting a user
+    review: ModuleType  # spaced-repetition cards, the review log and settings, reminder claims
     usage: ModuleType  # reading the query log
     meta: ModuleType  # the salt, the synced command tree
     exams: ModuleType  # exam results

@@ -181,7 +181,63 @@ async def _v3_indexed_state(conn: aiosqlite.Connection) -> None:
     )
 
 
-async def _v4_exams_and_reports(conn: aiosqlite.Connection) -> None:
+async def _v4_review(conn: aiosqlite.Connection) -> None:
+    """Spaced-repetition review (`bot.review`): each member's FSRS state per card, the log of
+    ratings, per-member settings with the reminder queue (next time in an indexed column), and
+    reminder claim rows keyed by member and local date. Times are fixed-width UTC text
+    (`bot.review.utc_text`), so text order is time order."""
+    await _run_script(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS review_cards (
+            user_hash      TEXT NOT NULL,
+            card_id        TEXT NOT NULL,         -- 'term:<entry id>' or 'quiz:<entry id>'
+            due            TEXT NOT NULL,         -- copied out of the FSRS state, for queries
+            phase          TEXT NOT NULL,
+            fsrs           TEXT NOT NULL,         -- py-fsrs Card.to_json(): the truth
+            reviews        INTEGER NOT NULL,
+            lapses         INTEGER NOT NULL,
+            first_reviewed TEXT,
+            PRIMARY KEY (user_hash, card_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS review_cards_due ON review_cards (user_hash, due);
+        CREATE TABLE IF NOT EXISTS review_log (
+            id            INTEGER PRIMARY KEY,
+            user_hash     TEXT NOT NULL,
+            card_id       TEXT NOT NULL,
+            rating        INTEGER NOT NULL,       -- 1 Again, 2 Hard, 3 Good, 4 Easy
+            reviewed_at   TEXT NOT NULL,
+            reviewed_on   TEXT NOT NULL,          -- the member's local date
+            phase_before  TEXT NOT NULL,
+            interval_days REAL NOT NULL,
+            duration_ms   INTEGER
+        );
+        CREATE INDEX IF NOT EXISTS review_log_member
+            ON review_log (user_hash, reviewed_on, phase_before, rating, interval_days);
+        CREATE TABLE IF NOT EXISTS review_settings (
+            user_hash        TEXT PRIMARY KEY,
+            new_per_day      INTEGER NOT NULL DEFAULT 10,
+            timezone         TEXT NOT NULL DEFAULT 'UTC',
+            remind           INTEGER NOT NULL DEFAULT 0,
+            remind_time      TEXT NOT NULL DEFAULT '18:00',
+            dm_user_id       INTEGER,               -- kept only while reminders are on
+            last_reminded_on TEXT,
+            next_reminder_at TEXT,                  -- NULL while reminders are off
+            reminder_notice  TEXT                   -- told to the member once, then cleared
+        );
+        CREATE INDEX IF NOT EXISTS review_settings_reminder_due
+            ON review_settings (next_reminder_at) WHERE next_reminder_at IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS review_reminders (
+            user_hash  TEXT NOT NULL,
+            local_date TEXT NOT NULL,             -- the member's local date of the reminder
+            claimed_at TEXT NOT NULL,             -- UTC, when it was claimed (before sending)
+            PRIMARY KEY (user_hash, local_date)
+        ) WITHOUT ROWID;
+        """,
+    )
+
+
+async def _v5_exams_and_reports(conn: aiosqlite.Connection) -> None:
     """Exam results, reports of mistakes in the content, each server's moderators' channel for
     them, and an index that counts a member's quiz answers per day (the activity calendar)."""
     if "report_channel_id" not in await _columns(conn, "guild_settings"):
@@ -235,7 +291,8 @@ STEPS: tuple[Migration, ...] = (
     Migration("base tables", _v1_base_tables, pg.V1_BASE_TABLES),
     Migration("indexes and the daily problem", _v2_indexes_and_daily_problem, pg.V2_INDEXES),
     Migration("indexed state: the daily queue and claims", _v3_indexed_state, pg.V3_INDEXED_STATE),
-    Migration("exams and mistake reports", _v4_exams_and_reports, pg.V4_EXAMS_AND_REPORTS),
+    Migration("spaced-repetition review and its reminders", _v4_review, pg.V4_REVIEW),
+    Migration("exams and mistake reports", _v5_exams_and_reports, pg.V5_EXAMS_AND_REPORTS),
 )
 MIGRATIONS: tuple[Step, ...] = tuple(step.sqlite for step in STEPS)
 LATEST = len(STEPS)

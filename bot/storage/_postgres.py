@@ -37,6 +37,7 @@ from bot.storage import (
     _guilds_pg,
     _meta_pg,
     _reports_pg,
+    _review_pg,
     _scores_pg,
     _usage_pg,
 )
@@ -54,6 +55,7 @@ DIALECT = Dialect(
     guilds=_guilds_pg,
     daily=_daily_pg,
     scores=_scores_pg,
+    review=_review_pg,
     usage=_usage_pg,
     meta=_meta_pg,
     exams=_exams_pg,

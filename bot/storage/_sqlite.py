@@ -29,7 +29,7 @@ from typing import TypeVar
 
 import aiosqlite
 
-from bot.storage import _daily, _exams, _guilds, _meta, _reports, _scores, _usage
+from bot.storage import _daily, _exams, _guilds, _meta, _reports, _review, _scores, _usage
 from bot.storage._connection import MEMORY, connect, is_bad_data, is_busy, needs_reopen
 from bot.storage._dialect import Dialect
 from bot.storage._events import Event, EventHub, Handler
@@ -45,6 +45,7 @@ DIALECT = Dialect(
     guilds=_guilds,
     daily=_daily,
     scores=_scores,
+    review=_review,
     usage=_usage,
     meta=_meta,
     exams=_exams,

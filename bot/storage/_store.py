@@ -6,9 +6,9 @@ database past the busy timeout; try again later). What is the same for every eng
 user hashing, the settings cache, the query-log queue, pruning and export loops, events. An
 engine (`_sqlite.SqliteEngine` for a file, `_postgres.PostgresEngine` for a `postgresql://`
 URL) owns connections and transactions, and brings its dialect: the SQL in one module per
-concern, SQLite's (`_guilds`, `_daily`, `_scores`, `_usage`, `_meta`) beside PostgreSQL's
-(`_guilds_pg`, ...), each with the same functions. `Storage` is also the `bot.exam.ExamStore`
-and the `bot.reports.ReportStore`.
+concern, SQLite's (`_guilds`, `_daily`, `_scores`, `_review`, `_usage`, `_meta`, `_exams`,
+`_reports`) beside PostgreSQL's (`_guilds_pg`, ...), each with the same functions. `Storage` is
+also the `bot.review.ReviewStore`, the `bot.exam.ExamStore` and the `bot.reports.ReportStore`.
 
 Guarantees every engine keeps:
 - reads never wait for writes: a long write, or another process holding the write lock, delays
@@ -27,13 +27,14 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from bot.deck import Deck
 from bot.exam import ExamRecord
 from bot.reports import MistakeReport
+from bot.review import REMINDERS_EVENT, CardState, ReviewEntry, ReviewSettings, ReviewTotals
 from bot.storage import _postgres, _scores
 from bot.storage._dialect import Dialect
 from bot.storage._events import Event, Handler
@@ -99,7 +100,8 @@ _HASH_CACHE_LIMIT = 10_000
 
 
 class Storage:
-    """The database: query log, server settings, the daily-post queue, fact decks, quiz scores.
+    """The database: query log, server settings, the daily-post queue, fact decks, quiz scores,
+    and each member's spaced-repetition review (it is the `bot.review.ReviewStore`).
 
     Open with `await Storage.open(path)`; close with `await storage.close()`, which writes the
     queued query-log rows first. Every method but `log()` and `user_hash()` may raise
@@ -437,17 +439,125 @@ class Storage:
         return await self._read(work)
 
     async def forget_user(self, user_id: int) -> int:
-        """Delete everything keyed by this user's hash, queued log rows included; return count."""
+        """Delete everything keyed by this user's hash (scores, activity, review cards, log and
+        settings, exams, reports of mistakes), queued log rows included, in one transaction;
+        return count."""
         user = self.user_hash(user_id)
         removed = await self._writer.discard(lambda row: row[3] == user)
-        return removed + await self._write(partial(self._forget_everything, user_hash=user))
+        return removed + await self._write(partial(self._forget, user_hash=user))
 
-    async def _forget_everything(self, conn: Any, user_hash: str) -> int:
-        """Every table keyed by the user's hash, in one transaction."""
+    async def _forget(self, conn: Any, user_hash: str) -> int:
+        """Every table keyed by the user's hash, in the one transaction of `forget_user`."""
         deleted = 0
-        for concern in (self._sql.scores, self._sql.exams, self._sql.reports):
-            deleted += await concern.forget(conn, user_hash)
+        for concern in (self._sql.scores, self._sql.review, self._sql.exams, self._sql.reports):
+            deleted += await concern.forget(conn, user_hash=user_hash)
         return deleted
+
+    # -- spaced-repetition review (the `bot.review.ReviewStore` protocol) ---------------------
+
+    async def card_states(self, user_hash: str) -> list[CardState]:
+        """Every FSRS card state of the member."""
+        return await self._read(partial(self._sql.review.card_states, user_hash=user_hash))
+
+    async def due_card_ids(self, user_hash: str, now: datetime) -> list[str]:
+        """Ids of the member's cards due at `now` (an index range; no state is parsed)."""
+        return await self._read(
+            partial(self._sql.review.due_card_ids, user_hash=user_hash, now=now)
+        )
+
+    async def save_review(self, state: CardState, entry: ReviewEntry) -> None:
+        """A rating: the card's new state and its log entry, both or neither."""
+        await self._write(partial(self._sql.review.save_review, state=state, entry=entry))
+
+    async def review_totals(self, user_hash: str) -> ReviewTotals:
+        """Ratings, ratings of mature cards, and those rated Good or Easy, over the whole log."""
+        return await self._read(partial(self._sql.review.review_totals, user_hash=user_hash))
+
+    async def review_days(self, user_hash: str, since: date) -> dict[date, int]:
+        """Ratings per local date from `since` on."""
+        return await self._read(
+            partial(self._sql.review.review_days, user_hash=user_hash, since=since)
+        )
+
+    async def new_cards_on(self, user_hash: str, local_date: date) -> int:
+        """Cards first rated on `local_date` (what the new-card limit counts)."""
+        work = partial(self._sql.review.new_cards_on, user_hash=user_hash, local_date=local_date)
+        return await self._read(work)
+
+    async def review_settings(self, user_hash: str) -> ReviewSettings:
+        """The member's review settings (the defaults without a row)."""
+        return await self._read(partial(self._sql.review.review_settings, user_hash=user_hash))
+
+    async def set_new_per_day(self, user_hash: str, limit: int) -> None:
+        await self._write(
+            partial(self._sql.review.set_new_per_day, user_hash=user_hash, limit=limit)
+        )
+
+    async def set_review_timezone(
+        self, user_hash: str, timezone: str, next_at: datetime | None
+    ) -> None:
+        """The zone and, while reminders are on, the reminder's next time, in one statement (the
+        process that runs the reminders hears of a new time)."""
+        work = partial(self._sql.review.set_timezone, user_hash=user_hash, timezone=timezone)
+        await self._write(partial(work, next_at=next_at))
+        if next_at is not None:
+            await self._tell_reminders()
+
+    async def set_reminder(
+        self, user_hash: str, *, dm_user_id: int, remind_time: str, next_at: datetime
+    ) -> None:
+        """Reminders on, by direct message to `dm_user_id`, next at `next_at`; the process that
+        runs the reminders hears of it."""
+        work = partial(
+            self._sql.review.set_reminder,
+            user_hash=user_hash,
+            dm_user_id=dm_user_id,
+            remind_time=remind_time,
+            next_at=next_at,
+        )
+        await self._write(work)
+        await self._tell_reminders()
+
+    async def clear_reminder(self, user_hash: str, notice: str | None = None) -> None:
+        """Reminders off (the Discord id is dropped); `notice` says why, once, later."""
+        await self._write(
+            partial(self._sql.review.clear_reminder, user_hash=user_hash, notice=notice)
+        )
+
+    async def move_reminder(self, user_hash: str, next_at: datetime) -> None:
+        """Only the reminder's next time, while reminders are on."""
+        await self._write(
+            partial(self._sql.review.move_reminder, user_hash=user_hash, next_at=next_at)
+        )
+
+    async def dismiss_reminder_notice(self, user_hash: str, notice: str) -> bool:
+        """Clear the notice if it is still `notice`; True for the one caller that cleared it."""
+        work = partial(self._sql.review.dismiss_notice, user_hash=user_hash, notice=notice)
+        return await self._write(work)
+
+    async def due_reminders(self, now: datetime, limit: int = 500) -> list[ReviewSettings]:
+        """Members whose reminder time has come, earliest first (an index range)."""
+        return await self._read(partial(self._sql.review.due_reminders, now=now, limit=limit))
+
+    async def next_reminder_at(self) -> datetime | None:
+        """The earliest reminder time of anyone (None: nobody has reminders on)."""
+        return await self._read(self._sql.review.next_reminder_at)
+
+    async def claim_reminder(self, user_hash: str, local_date: date, next_at: datetime) -> bool:
+        """Claim the member's reminder for `local_date` before sending it (at most once, across
+        processes: a claim row per member and date); True for the one caller that won."""
+        work = partial(
+            self._sql.review.claim_reminder,
+            user_hash=user_hash,
+            local_date=local_date,
+            next_at=next_at,
+            now=datetime.now(UTC),  # recorded only, never compared
+        )
+        return await self._write(work)
+
+    async def forget_reviews(self, user_hash: str) -> int:
+        """Delete the member's review cards, log, settings and claims; return count."""
+        return await self._write(partial(self._sql.review.forget, user_hash=user_hash))
 
     # -- exams (bot.exam.ExamStore) -----------------------------------------------------------
 
@@ -574,10 +684,17 @@ class Storage:
 
     async def _tell_schedulers(self, guild_id: int) -> None:
         """A server's daily schedule changed: the process serving it looks at its queue."""
+        await self._announce({"kind": "daily", "guild": guild_id}, f"schedule of server {guild_id}")
+
+    async def _tell_reminders(self) -> None:
+        """A member's review reminder moved: the process running the reminders looks again."""
+        await self._announce({"kind": REMINDERS_EVENT}, "time of a review reminder")
+
+    async def _announce(self, event: Event, what: str) -> None:
         try:
-            await self._engine.publish({"kind": "daily", "guild": guild_id})
+            await self._engine.publish(event)
         except StorageError as exc:  # the change is saved; its process finds it within a while
-            log.warning("could not announce the new schedule of server %s: %s", guild_id, exc)
+            log.warning("could not announce the new %s: %s", what, exc)
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -90,6 +90,33 @@ TABLES: tuple[Table, ...] = (
         identity=True,
     ),
     Table(
+        "review_cards",
+        ("user_hash", "card_id", "due", "phase", "fsrs", "reviews", "lapses", "first_reviewed"),
+        {"due": _moment, "first_reviewed": _moment},
+    ),
+    Table(
+        "review_log",
+        (
+            "id", "user_hash", "card_id", "rating", "reviewed_at", "reviewed_on", "phase_before",
+            "interval_days", "duration_ms",
+        ),
+        {"reviewed_at": _moment, "reviewed_on": _day},
+        identity=True,
+    ),
+    Table(
+        "review_settings",
+        (
+            "user_hash", "new_per_day", "timezone", "remind", "remind_time", "dm_user_id",
+            "last_reminded_on", "next_reminder_at", "reminder_notice",
+        ),
+        {"remind": _flag, "last_reminded_on": _day, "next_reminder_at": _moment},
+    ),
+    Table(
+        "review_reminders",
+        ("user_hash", "local_date", "claimed_at"),
+        {"local_date": _day, "claimed_at": _moment},
+    ),
+    Table(
         "exam_results",
         (
             "id", "user_hash", "section", "started_at", "finished_at", "asked", "correct",

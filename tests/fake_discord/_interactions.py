@@ -124,27 +124,38 @@ class InteractionBuilder:
 
     def _base(self, kind: int, user: User, channel: Channel, data: dict) -> dict[str, Any]:
         world = self.world
-        guild = world.guild_of(channel)
-        return {
+        payload: dict[str, Any] = {
             "id": str(self.fake.ids.next()),
             "application_id": str(world.application_id),
             "type": kind,
             "token": "interaction." + secrets.token_urlsafe(32),
             "version": 1,
             "data": data,
-            "guild_id": str(guild.id),
-            "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
             "channel_id": str(channel.id),
-            "channel": world.interaction_channel(channel, user.id),
-            "member": world.interaction_member(user.id, guild),
             "app_permissions": str(BOT_PERMISSIONS.value),
             "locale": "en-US",
-            "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(guild.id)},
-            "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,
         }
+        if channel.is_dm:  # a direct message: no server, the user instead of a member
+            payload.update(
+                channel=channel.payload(),
+                user=user.payload(),
+                authorizing_integration_owners={"0": str(world.guild_id)},
+                context=1,
+            )
+            return payload
+        guild = world.guild_of(channel)
+        payload.update(
+            guild_id=str(guild.id),
+            guild={"id": str(guild.id), "locale": "en-US", "features": []},
+            channel=world.interaction_channel(channel, user.id),
+            member=world.interaction_member(user.id, guild),
+            guild_locale="en-US",
+            authorizing_integration_owners={"0": str(guild.id)},
+            context=0,
+        )
+        return payload
 
     def _command_data(self, name: str, options: dict[str, Any], focused: str | None) -> dict:
         root, *path = name.split()

@@ -45,6 +45,7 @@ def build_app(fake: FakeDiscord) -> web.Application:
         ("GET", "/gateway/bot", routes.get_gateway),
         ("GET", "/users/@me", routes.me),
         ("GET", "/users/{user_id}", routes.get_user),
+        ("POST", "/users/@me/channels", routes.open_dm),
         ("GET", "/oauth2/applications/@me", routes.application),
         ("GET", "/applications/{app_id}/commands", routes.get_commands),
         ("PUT", "/applications/{app_id}/commands", routes.put_commands),
@@ -133,6 +134,13 @@ class _Routes:
         if member is None:
             raise unknown("User", 10013)
         return ok(member.user.payload())
+
+    async def open_dm(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        member = self.world.members.get(int(body.get("recipient_id") or 0))
+        if member is None:
+            raise invalid_form([("recipient_id", "Unknown user")])
+        return ok(self.world.open_dm(member.user).payload())
 
     async def application(self, request: web.Request) -> web.Response:
         return ok(
@@ -250,6 +258,8 @@ class _Routes:
         channel = self._channel(request)
         if channel.refuses_bot_posts:
             raise DiscordError(403, 50013, "Missing Permissions")
+        if channel.recipient is not None and not channel.recipient.accepts_dms:
+            raise DiscordError(403, 50007, "Cannot send messages to this user")
         body = await read_body(request)
         problems = check_message(body.data, files=len(body.files))
         if problems:

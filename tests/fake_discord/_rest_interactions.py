@@ -132,7 +132,7 @@ class _InteractionRoutes:
         self, interaction: FakeInteraction, data: dict[str, Any], files: list[Attachment]
     ) -> dict[str, Any]:
         payload = interaction.payload
-        user = payload["member"]["user"]
+        user = payload["member"]["user"] if "member" in payload else payload["user"]
         is_command = interaction.type == APPLICATION_COMMAND
         extra = {
             "webhook_id": str(self.fake.world.application_id),

@@ -67,6 +67,7 @@ class FakeDiscord:
         self.responses: list[Response] = []
         self.message_log = MessageLog()
         self.message_store: dict[int, dict[str, Any]] = {}
+        self.attachment_data: dict[int, bytes] = {}  # uploaded files' bytes by attachment id
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.sync_requests: list[SyncRecord] = []
         self.identifies: list[dict[str, Any]] = []
@@ -190,7 +191,8 @@ class FakeDiscord:
         interaction = self.register_interaction(payload, label)
         await self.wait_for_session()
         interaction.dispatched_at = self.clock()
-        for session in self.sessions_for(int(payload["guild_id"])):
+        guild = payload.get("guild_id")  # none in a direct message
+        for session in self.sessions_for(int(guild) if guild else None):
             await session.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
@@ -334,10 +336,12 @@ class FakeDiscord:
         extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         message_id = self.ids.next()
+        channel = self.world.channel(channel_id)
+        in_dm = channel is not None and channel.is_dm
         message: dict[str, Any] = {
             "id": str(message_id),
             "channel_id": str(channel_id),
-            "guild_id": str(self._guild_id_of(channel_id)),
+            "guild_id": None if in_dm else str(self._guild_id_of(channel_id)),
             "author": author.payload(),
             "content": data.get("content") or "",
             "timestamp": iso(),
@@ -346,16 +350,17 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [_attachment(self.ids.next(), file) for file in files or []],
+            "attachments": [self._new_attachment(file) for file in files or []],
             "embeds": [_embed(e) for e in data.get("embeds") or []],
             "components": data.get("components") or [],
             "pinned": False,
             "type": message_type,
             "flags": int(data.get("flags") or 0),
         }
+        if message["guild_id"] is None:
+            del message["guild_id"]
         message.update(extra or {})
         self.message_store[message_id] = message
-        channel = self.world.channel(channel_id)
         if channel is not None:
             channel.last_message_id = message_id
             channel.message_count += 1
@@ -395,7 +400,10 @@ class FakeDiscord:
         return kept + [self._new_attachment(file) for file in files]
 
     def _new_attachment(self, file: Attachment) -> dict[str, Any]:
-        return _attachment(self.ids.next(), file)
+        """An uploaded file as Discord lists it; its bytes are kept in `attachment_data`."""
+        attachment = _attachment(self.ids.next(), file)
+        self.attachment_data[int(attachment["id"])] = file.data
+        return attachment
 
     def snapshot(self, message_id: int | None) -> dict[str, Any] | None:
         """The message as it is now. A shallow copy is enough: every change to a stored

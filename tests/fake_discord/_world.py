@@ -15,6 +15,7 @@ import discord
 from ._ids import Snowflakes
 
 TEXT_CHANNEL = 0
+DM_CHANNEL = 1
 PUBLIC_THREAD = 11
 THREAD_TYPES = frozenset({10, 11, 12})
 INTENT_GUILD_MEMBERS = 1 << 1
@@ -49,6 +50,9 @@ class User:
     username: str
     bot: bool = False
     global_name: str | None = None
+    # The user's privacy settings let the bot send direct messages; when False, a DM gets 403
+    # "Cannot send messages to this user" (50007), as on Discord.
+    accepts_dms: bool = True
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -93,7 +97,8 @@ class Role:
 
 @dataclass
 class Channel:
-    """A text channel or a thread (type 11, with `parent_id` and `owner_id`)."""
+    """A text channel, a thread (type 11, with `parent_id` and `owner_id`) or a direct-message
+    channel with one user (type 1, with `recipient`)."""
 
     id: int
     name: str
@@ -110,6 +115,11 @@ class Channel:
     # The bot may not post here (a permission taken away in a way discord.py cannot see):
     # posts get 403 Missing Permissions, as on Discord.
     refuses_bot_posts: bool = False
+    recipient: User | None = None  # a DM channel's other end
+
+    @property
+    def is_dm(self) -> bool:
+        return self.type == DM_CHANNEL
 
     @property
     def is_thread(self) -> bool:
@@ -118,6 +128,15 @@ class Channel:
     def payload(self) -> dict[str, Any]:
         if self.is_thread:
             return self._thread_payload()
+        if self.is_dm:
+            assert self.recipient is not None
+            return {
+                "id": str(self.id),
+                "type": DM_CHANNEL,
+                "last_message_id": _sid(self.last_message_id),
+                "recipients": [self.recipient.payload()],
+                "flags": 0,
+            }
         return {
             "id": str(self.id),
             "type": self.type,
@@ -217,6 +236,7 @@ class World:
         self.owner = self.users["owner"]
         self.guilds: dict[int, Guild] = {}
         self._channels_by_id: dict[int, Channel] = {}
+        self.dm_channels: dict[int, Channel] = {}  # by the user's id
         self.guild = self._new_guild(ids.next(), "Peace Studies")
 
     def _new_guild(self, guild_id: int, name: str) -> Guild:
@@ -289,6 +309,15 @@ class World:
 
     def add_thread(self, thread: Channel) -> None:
         self._channels_by_id[thread.id] = thread
+
+    def open_dm(self, user: User) -> Channel:
+        """The bot's direct-message channel with `user` (one per user, made on first use)."""
+        found = self.dm_channels.get(user.id)
+        if found is None:
+            found = Channel(self.ids.next(), "", 0, type=DM_CHANNEL, recipient=user)
+            self.dm_channels[user.id] = found
+            self._channels_by_id[found.id] = found
+        return found
 
     @property
     def threads(self) -> list[Channel]:
