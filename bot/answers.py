@@ -73,7 +73,8 @@ class Answer:
     """What the bot says. `suggestions` are "did you mean" choices or search hits (`results`:
     the pages already list them, numbered, in the same order); `menus` hold, per page, the
     entries a browse list offers; `browse` names the list ("terms", "sections") an unanswered
-    lookup offers; `listing` is how a page of a browse list is found again."""
+    lookup offers; `listing` is how a page of a browse list is found again; `version` is the
+    content version an entry's answer was made from (a report of a mistake names it)."""
 
     query: str
     outcome: Outcome
@@ -86,6 +87,7 @@ class Answer:
     menus: tuple[tuple[Link, ...], ...] = ()
     browse: str | None = None
     listing: str | None = None
+    version: str | None = None
 
     @property
     def choices(self) -> tuple[Link, ...]:
@@ -231,7 +233,8 @@ class Librarian:
             colour=COLOURS["fact"],
         )
         related = (Link(_label(section.title), section.id), *self.mentioned_terms(fact.text))
-        return Answer(fact.id, Outcome.EXACT, (card,), related=related[:5], entry_id=fact.id)
+        return Answer(fact.id, Outcome.EXACT, (card,), related=related[:5], entry_id=fact.id,
+                      version=self.library.version)  # fmt: skip
 
     def mentioned_terms(self, text: str, limit: int = 4) -> list[Link]:
         """Glossary terms whose name or alias appears in `text`, longest names first."""
@@ -290,7 +293,8 @@ class Librarian:
         if isinstance(entry, Term):
             related.insert(0, self.library.sections[entry.section])
         links = tuple(Link(_label(e.name), e.id) for e in related[:5])
-        return Answer(query, outcome, pages, related=links, entry_id=entry.id, score=score)
+        return Answer(query, outcome, pages, related=links, entry_id=entry.id, score=score,
+                      version=self.library.version)  # fmt: skip
 
     def _term_cards(self, term: Term) -> tuple[Card, ...]:
         fields = []

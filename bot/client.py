@@ -48,6 +48,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.quiz",
     "cogs.review",
     "cogs.discuss",
+    "cogs.reports",
+    "cogs.pictures",
 )
 
 HEARTBEAT_SECONDS = 60

@@ -117,6 +117,8 @@ class QuizQuestion:
     explanation: str = spec(1000)
     section: str = spec(64, ref="sections")
     source: Source = spec()
+    # Offered in group quizzes after half the time: a nudge in one sentence, never the answer.
+    hint: str | None = spec(200, default=None)
 
     @property
     def answer_index(self) -> int:

@@ -328,6 +328,8 @@ class _Builder:
             self.report(
                 name, line, f"{question.id}: answer {question.answer!r} is not one of the choices"
             )
+        if question.hint and f" {normalise(question.answer)} " in f" {normalise(question.hint)} ":
+            self.report(name, line, f"{question.id}: the hint gives the answer away")
 
     def check_mission_dates(self, name: str, lines: dict[str, int], term: Term) -> None:
         """Years within bounds, an end only after a start and not before it, no self-mandate."""

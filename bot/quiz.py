@@ -5,6 +5,7 @@ tests). Each member answers each question once. A question closes when its time 
 or, from the second question on, when everyone taking part has answered it: "everyone present"
 means the members who answered an earlier question of this quiz, because a channel's audience
 cannot be known without privileged intents and the first question must stay open for latecomers.
+A question with a hint offers it (`QuizPresenter.offer_hint`) once half its time has passed.
 Time comes from an injected `Clock`, so tests never really wait. The session also keeps the saves
 of its answers (`track_save`) and shows the scoreboard only once every one has finished, so a
 `/leaderboard` right after a quiz already counts it. `QuizRegistry` enforces one quiz per channel.
@@ -72,6 +73,7 @@ class Question:
     explanation: str
     section: str
     source: Source | None = None
+    hint: str | None = None
 
     @property
     def answer(self) -> str:
@@ -91,6 +93,7 @@ class Question:
             explanation=entry.explanation,
             section=entry.section,
             source=entry.source,
+            hint=entry.hint,
         )
 
 
@@ -191,6 +194,13 @@ class QuizState:
         self._deadline = self._clock.now() + self.time_limit
         return self._deadline
 
+    @property
+    def seconds_left(self) -> float:
+        """Time left for the open question (all of it before its timer starts)."""
+        if self._deadline is None:
+            return self.time_limit
+        return max(0.0, self._deadline - self._clock.now())
+
     def answer(self, user_id: int, display_name: str, index: int, choice: int) -> AnswerResult:
         question = self.current
         if not self._open or question is None or index != self.index or self._expired():
@@ -256,6 +266,10 @@ class QuizPresenter(Protocol):
 
     async def show_scoreboard(self, session: QuizSession, scoreboard: Scoreboard) -> None: ...
 
+    async def offer_hint(self, session: QuizSession, index: int, question: Question) -> None:
+        """Half the question's time has passed and it has a hint: offer it."""
+        ...
+
 
 class QuizSession:
     """One running quiz: started with `start()`, ended by running out of questions, by
@@ -287,6 +301,7 @@ class QuizSession:
         self._stop_requested = False
         self._task: asyncio.Task[None] | None = None
         self._saves: set[asyncio.Future[object]] = set()
+        self.hints_offered: set[int] = set()  # questions whose hint may be shown
         self.failed = False
 
     @property
@@ -350,7 +365,7 @@ class QuizSession:
                 await self._presenter.show_question(self, index, question)
                 self.state.start_timer()
                 if not self._stop_requested:
-                    await self._nap(self.state.time_limit)
+                    await self._answer_time(index, question)
                 await self._presenter.show_reveal(self, self.state.close())
             await self.settle_saves()
             await self._presenter.show_scoreboard(self, self.state.scoreboard(self._stopped_by))
@@ -359,6 +374,26 @@ class QuizSession:
         except Exception:
             self.failed = True
             log.exception("quiz in channel %s ended by an error", self.channel_id)
+
+    async def _answer_time(self, index: int, question: Question) -> None:
+        """The question's time; a question with a hint offers it once half has passed (unless
+        everyone has answered or the quiz is stopping by then)."""
+        if question.hint is None:
+            await self._nap(self.state.time_limit)
+            return
+        await self._nap(self.state.time_limit / 2)
+        if self._wake.is_set() or self._stop_requested:
+            return
+        self.hints_offered.add(index)
+        await self._presenter.offer_hint(self, index, question)
+        await self._nap(self.state.seconds_left)  # offering it took some of the time
+
+    def hint(self, index: int) -> str | None:
+        """The hint of question `index` while that question is open and its hint offered."""
+        question = self.state.current
+        if not self.running or index != self.state.index or index not in self.hints_offered:
+            return None
+        return question.hint if question is not None and self.state.seconds_left > 0 else None
 
     async def _nap(self, seconds: float) -> None:
         """Sleep on the clock until `seconds` pass or `_wake` is set."""

@@ -133,10 +133,17 @@ def leaderboard_card(
     )
 
 
+NO_EXAMS = "No exams yet: `/quiz exam` is a private, timed test of your own."
+
+
 def progress_card(
-    scores: Sequence[tuple[str, int, int]], streak: Streak, section_titles: Mapping[str, str]
+    scores: Sequence[tuple[str, int, int]],
+    streak: Streak,
+    section_titles: Mapping[str, str],
+    exams: str | None = None,
 ) -> Card:
-    """`scores` holds (section id, answered, correct) rows; 15 sections fit one card."""
+    """`scores` holds (section id, answered, correct) rows of group quizzes (15 sections fit
+    one card); `exams` sums up the member's private exams, shown apart."""
     answered = sum(row[1] for row in scores)
     correct = sum(row[2] for row in scores)
     summary = (
@@ -146,13 +153,14 @@ def progress_card(
     )
     blocks = [summary]
     if scores:
-        blocks.append("**By section**")
+        blocks.append("**Group quizzes by section**")
         for section_id, n, right in sorted(scores, key=lambda row: row[2] / max(row[1], 1)):
             title = section_titles.get(section_id, section_id)
             blocks.append(f"• {title}: {right}/{n} ({_percent(right, n)})")
     else:
         blocks.append("No quiz answers yet: try /quiz.")
-    return paginate("Your progress", blocks, (), None, QUIZ_COLOUR)[0]
+    fields = (Field("Exams", exams or NO_EXAMS),)
+    return paginate("Your progress", blocks, fields, None, QUIZ_COLOUR)[0]
 
 
 @dataclass(frozen=True, slots=True)

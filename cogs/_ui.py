@@ -39,6 +39,9 @@ OPEN_TEMPLATE = rf"pb:open:(?P<mode>[sn]):(?P<owner>\d{{1,20}}):(?P<entry>{ID_PA
 PAGE_TEMPLATE = r"pb:page:(?P<owner>\d{1,20}):(?P<page>\d{1,2}):(?P<kind>[est]):(?P<ref>.{1,66})"
 MENU_TEMPLATE = r"pb:menu:(?P<owner>\d{1,20})"
 LIST_TEMPLATE = r"pb:list:(?P<owner>\d{1,20}):(?P<what>terms|sections)"
+REPORT_TEMPLATE = rf"pb:report:(?P<version>[0-9a-f]{{1,16}}):(?P<entry>{ID_PATTERN})"
+REPORT_LABEL = "Report a mistake"
+NO_REPORTS = "Reports cannot be taken right now; please try again later."
 
 
 # -- autocomplete -----------------------------------------------------------------------------
@@ -99,6 +102,8 @@ def card_to_embed(card: Card) -> discord.Embed:
 #   pb:menu:<owner>                         a browse list's select menu: the picked entry
 #                                           opens in a new private message
 #   pb:list:<owner>:<terms|sections>        "browse" under an unanswered lookup
+#   pb:report:<content version>:<entry id>  "Report a mistake" under every answer card about
+#                                           one entry; anyone may click it
 
 
 async def guarded(
@@ -337,11 +342,58 @@ class BrowseButton(discord.ui.DynamicItem[discord.ui.Button], template=LIST_TEMP
         log_interaction(interaction, self.what, "", answer, started)
 
 
+class ReportButton(discord.ui.DynamicItem[discord.ui.Button], template=REPORT_TEMPLATE):
+    """Under every answer card about one entry: opens the form to report a mistake in it
+    (cogs.reports). The custom id names the entry and the content version the card showed."""
+
+    PATTERN: ClassVar[re.Pattern[str]] = re.compile(REPORT_TEMPLATE)
+
+    def __init__(self, entry_id: str, version: str, *, row: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=REPORT_LABEL,
+                style=discord.ButtonStyle.secondary,
+                emoji="🚩",
+                custom_id=f"pb:report:{version}:{entry_id}",
+                row=row,
+            )
+        )
+        self.entry_id = entry_id
+        self.version = version
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
+    ) -> ReportButton:
+        return cls(match["entry"], match["version"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda: self._open(interaction), "a report button")
+
+    async def _open(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("Reports")  # type: ignore[attr-defined]
+        open_form = getattr(cog, "open_form", None)
+        if open_form is None:
+            await send_ephemeral(interaction, NO_REPORTS)
+            return
+        await open_form(interaction, self.entry_id, self.version)
+
+
+def add_report_button(
+    view: discord.ui.View, entry_id: str | None, version: str | None, row: int | None = None
+) -> None:
+    """Give an answer card's view its "Report a mistake" button (the one way every card gets
+    it: definitions, sections, facts, quiz reveals, review backs)."""
+    if entry_id and version and len(entry_id) <= ENTRY_ID_MAX and version.isalnum():
+        view.add_item(ReportButton(entry_id, version, row=row))
+
+
 PERSISTENT_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     OpenEntryButton,
     PageButton,
     EntryMenu,
     BrowseButton,
+    ReportButton,
 )
 
 
@@ -360,10 +412,10 @@ def answer_view(
 ) -> discord.ui.View | None:
     """The buttons for `page` of `answer`, or None when it needs none.
 
-    Row 0 turns pages, row 1 holds up to five "did you mean" choices, rows 2-3 up to ten
-    related entries, row 4 a browse list's menu or a "browse" button. Pass `search` (the
-    query) for search results: their pages are re-run from it, and their suggestions are hits
-    to open, not guesses to swap in.
+    Row 0 turns pages and holds "Report a mistake" for an answer about one entry, row 1 up
+    to five "did you mean" choices, rows 2-3 up to ten related entries, row 4 a browse list's
+    menu or a "browse" button. Pass `search` (the query) for search results: their pages are
+    re-run from it, and their suggestions are hits to open, not guesses to swap in.
     """
     view = ReportingView(timeout=None)
     pages = len(answer.pages)
@@ -376,6 +428,8 @@ def answer_view(
         following = PageButton(owner_id, kind, ref, page + 1, "Next ▶", disabled=page >= pages - 1)
         view.add_item(previous)
         view.add_item(following)
+    if not answer.results and answer.listing is None:
+        add_report_button(view, answer.entry_id, answer.version, row=0)
     seen: set[str] = set()
     swap_suggestions = search is None
     groups = (

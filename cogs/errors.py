@@ -30,6 +30,14 @@ _WRAPPERS = (
 )
 
 
+class LimitReached(commands.CommandOnCooldown):
+    """A cooldown of our own (`bot.cooldowns`), with the reason to tell the member."""
+
+    def __init__(self, reason: str, retry_after: float, rate: int, per: float) -> None:
+        super().__init__(commands.Cooldown(rate, per), retry_after, commands.BucketType.member)
+        self.reason = reason
+
+
 def unwrap(error: BaseException) -> BaseException:
     """The error that actually happened, not discord.py's wrappers around it."""
     while True:
@@ -63,7 +71,8 @@ def explain(error: BaseException) -> str | None:
     """A short reply for an expected error, or None for one that is a bug or an outage."""
     cooldowns = commands.CommandOnCooldown | app_commands.CommandOnCooldown
     if isinstance(error, cooldowns):
-        return f"Slow down a little: try again in {max(error.retry_after, 1):.0f} s."
+        reason = f"{error.reason} " if isinstance(error, LimitReached) else ""
+        return f"{reason}Slow down a little: try again in {max(error.retry_after, 1):.0f} s."
     if isinstance(error, commands.MaxConcurrencyReached):
         return "That command is busy right now; try again in a moment."
     if isinstance(error, commands.MissingPermissions | app_commands.MissingPermissions):

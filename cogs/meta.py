@@ -7,12 +7,13 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import discord
 from discord import app_commands
 from discord.ext import commands
 from rapidfuzz import fuzz, process, utils
 
 from bot.answers import Card
-from bot.text import truncate
+from bot.text import clean, truncate
 from cogs._ui import answer_message, card_to_embed, log_context
 
 if TYPE_CHECKING:
@@ -24,6 +25,21 @@ HELP_COLOUR = 0x3B6EA5
 DESCRIPTION_MAX = 4096
 # How close a mistyped command name must be (rapidfuzz ratio, 0-100) to be offered.
 TYPO_CUTOFF = 75.0
+CONTENT_MAX = 2000  # Discord's limit for a message's text
+
+
+class CorrectedContext(commands.Context[Any]):
+    """A mistyped prefix command run as the one that was meant: its first reply says which,
+    so the member gets one message, not a "did you mean" and then the answer."""
+
+    note = ""
+
+    async def send(self, content: str | None = None, **kwargs: Any) -> discord.Message:  # type: ignore[override]
+        note, self.note = self.note, ""
+        if note:
+            joined = f"{note}\n{content}" if content else note
+            content = joined if len(joined) <= CONTENT_MAX else content
+        return await super().send(content, **kwargs)
 
 
 class Meta(commands.Cog):
@@ -110,7 +126,8 @@ class Meta(commands.Cog):
 
     @commands.Cog.listener()
     async def on_unknown_command(self, ctx: commands.Context[Any]) -> None:
-        """`!defien mandate` -> "Did you mean `!define`?", and run it if it is the only one."""
+        """`!defien mandate` runs `!define mandate` when only one command is close, its answer
+        saying so; several close ones are listed ("Did you mean `!section` or `!sections`?")."""
         typed = ctx.invoked_with
         if not typed or ctx.interaction is not None:
             return
@@ -135,10 +152,20 @@ class Meta(commands.Cog):
             await ctx.send(f"Did you mean {options}?")
             return
         command = meant[0]
-        await ctx.send(f"Did you mean `{prefix}{command.name}`?")
-        ctx.command = command
-        ctx.invoked_with = command.name
-        await self.bot.invoke(ctx)
+        corrected = CorrectedContext(
+            message=ctx.message,
+            bot=ctx.bot,
+            view=ctx.view,  # already past the mistyped name: the arguments follow
+            args=[],
+            kwargs={},
+            prefix=ctx.prefix,
+            command=command,
+            invoked_with=command.name,
+        )
+        # What was typed is close to a command name, but it is still the member's text.
+        shown = clean(typed, 32).replace("`", "'")
+        corrected.note = f"(`{prefix}{shown}` → `{prefix}{command.name}`)"
+        await self.bot.invoke(corrected)
 
     async def _runnable_names(self, ctx: commands.Context[Any]) -> dict[str, Any]:
         names: dict[str, Any] = {}

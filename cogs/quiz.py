@@ -1,10 +1,14 @@
-"""Quizzes in a channel with a button per choice, plus `/leaderboard` and `/progress`.
+"""Quizzes in a channel with a button per choice, private exams (`/quiz exam`, shown by
+`cogs._exam`), and `/leaderboard`.
 
 The quiz itself is `bot.quiz.QuizSession`; this cog shows it (`ChannelPresenter`), turns button
 clicks into answers and saves them. An answer's save starts before the player's reply, the
 session holds the scoreboard until its saves are done, and a save that fails is told to the
-player. Choice buttons are `DynamicItem`s with a fixed custom-id pattern, so after a restart an
-old button still reaches this cog and is told the quiz ended.
+player. After half a question's time a "Hint" button appears for questions that have a hint;
+a reveal carries "Report a mistake". Starting is limited per channel and per member, and for
+members who keep starting and stopping quizzes (`bot.cooldowns.StartLimits`); a refusal goes
+through the one error handler as a cooldown. Buttons are `DynamicItem`s with fixed custom-id
+patterns, so after a restart an old button still reaches this cog and is told the quiz ended.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.content import Section
+from bot.cooldowns import StartLimits
+from bot.exam import DEFAULT_EXAM_QUESTIONS, MAX_EXAM_QUESTIONS, ExamAlreadyRunning
 from bot.quiz import (
     DEFAULT_TIME_LIMIT,
     AnswerStatus,
@@ -41,15 +47,15 @@ from bot.study_cards import (
     LeaderboardLine,
     choice_label,
     leaderboard_card,
-    progress_card,
     question_card,
     reveal_card,
     scoreboard_card,
 )
+from cogs._exam import ExamButton, ExamDesk
 from cogs._permissions import missing_permissions
 from cogs._study import section_autocomplete, section_parameter, server_zone
-from cogs._ui import ReportingView, card_to_embed, guarded
-from cogs.errors import send_ephemeral
+from cogs._ui import ReportingView, add_report_button, card_to_embed, guarded
+from cogs.errors import LimitReached, send_ephemeral
 
 if TYPE_CHECKING:
     from bot.client import PeacebotBot
@@ -78,6 +84,14 @@ CLICK_REPLIES = {
 
 
 QUIZ_TEMPLATE = r"pb:quiz:(?P<token>[0-9a-f]{8}):(?P<question>\d{1,2}):(?P<choice>\d)"
+HINT_TEMPLATE = r"pb:hint:(?P<token>[0-9a-f]{8}):(?P<question>\d{1,2})"
+NO_HINT = "The hint is gone: this question has closed."
+EXAMS_ARE_PRIVATE = "Exams are private, so they run as a slash command: use `/quiz exam`."
+LIMITS = {
+    "channel": "A quiz was started here a moment ago.",
+    "member": "You have started several quizzes in a short time.",
+    "cycles": "You have started and stopped quizzes several times in a short time.",
+}
 
 
 class QuizChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=QUIZ_TEMPLATE):
@@ -126,10 +140,54 @@ class QuizChoiceButton(discord.ui.DynamicItem[discord.ui.Button], template=QUIZ_
         await on_choice(interaction, self.token, self.question, self.choice)
 
 
+class QuizHintButton(discord.ui.DynamicItem[discord.ui.Button], template=HINT_TEMPLATE):
+    """Shows the open question's hint privately to whoever clicks it."""
+
+    PATTERN: ClassVar[re.Pattern[str]] = re.compile(HINT_TEMPLATE)
+
+    def __init__(self, token: str, question: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Hint",
+                emoji="💡",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"pb:hint:{token}:{question}",
+                row=1,
+            )
+        )
+        self.token = token
+        self.question = question
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
+    ) -> QuizHintButton:
+        return cls(match["token"], int(match["question"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await guarded(interaction, lambda: self._hint(interaction), "a hint button")
+
+    async def _hint(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("Quiz")  # type: ignore[attr-defined]
+        on_hint = getattr(cog, "on_hint", None)
+        if on_hint is None:
+            await send_ephemeral(interaction, ENDED)
+            return
+        await on_hint(interaction, self.token, self.question)
+
+
 def choice_view(
-    token: str, index: int, question: Question, *, revealed: bool = False
+    token: str,
+    index: int,
+    question: Question,
+    *,
+    revealed: bool = False,
+    hint: bool = False,
+    version: str | None = None,
 ) -> discord.ui.View:
-    """The buttons of a question; once revealed they are disabled and the right one is green."""
+    """The buttons of a question, with "Hint" once it is offered; once revealed they are
+    disabled, the right one is green, and "Report a mistake" (with the content `version` the
+    quiz was drawn from) follows."""
     view = ReportingView(timeout=None)  # never stopped: that would unregister the buttons
     for choice, text in enumerate(question.choices):
         style = discord.ButtonStyle.primary
@@ -138,15 +196,25 @@ def choice_view(
             style = discord.ButtonStyle.success if right else discord.ButtonStyle.secondary
         label = choice_label(choice, text)
         view.add_item(QuizChoiceButton(token, index, choice, label, style=style, disabled=revealed))
+    if revealed:
+        add_report_button(view, question.id, version, row=1)
+    elif hint:
+        view.add_item(QuizHintButton(token, index))
     return view
 
 
 class ChannelPresenter:
     """Shows a quiz in a channel: each question as a message, its reveal as an edit of it."""
 
-    def __init__(self, channel: discord.abc.Messageable, section_titles: dict[str, str]) -> None:
+    def __init__(
+        self,
+        channel: discord.abc.Messageable,
+        section_titles: dict[str, str],
+        version: str | None = None,
+    ) -> None:
         self.channel = channel
         self.section_titles = section_titles
+        self.version = version  # of the library the questions came from
         self.messages: dict[int, discord.Message] = {}
         self.announced = asyncio.Event()  # the first question follows the announcement
 
@@ -162,7 +230,9 @@ class ChannelPresenter:
     async def show_reveal(self, session: QuizSession, reveal: Reveal) -> None:
         title = self.section_titles.get(reveal.question.section)
         embed = card_to_embed(reveal_card(reveal, title))
-        view = choice_view(session.token, reveal.index, reveal.question, revealed=True)
+        view = choice_view(
+            session.token, reveal.index, reveal.question, revealed=True, version=self.version
+        )
         message = self.messages.pop(reveal.index, None)
         if message is not None:
             try:
@@ -174,6 +244,15 @@ class ChannelPresenter:
 
     async def show_scoreboard(self, session: QuizSession, scoreboard: Scoreboard) -> None:
         await self.channel.send(embed=card_to_embed(scoreboard_card(scoreboard)))
+
+    async def offer_hint(self, session: QuizSession, index: int, question: Question) -> None:
+        message = self.messages.get(index)
+        if message is None:
+            return
+        try:
+            await message.edit(view=choice_view(session.token, index, question, hint=True))
+        except discord.HTTPException as exc:  # deleted, or Discord is busy: no hint this time
+            log.info("could not offer the hint of question %d: %s", index, exc)
 
 
 class Quiz(commands.Cog):
@@ -188,12 +267,15 @@ class Quiz(commands.Cog):
         self.clock: Clock | None = None
         self.rng = random.Random()
         self.lost_answers = 0  # answers that could not be saved since start
+        self.limits = StartLimits()  # tests give it a fake clock
+        self.exams = ExamDesk(bot)
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(QuizChoiceButton)
+        self.bot.add_dynamic_items(QuizChoiceButton, QuizHintButton, ExamButton)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(QuizChoiceButton)
+        self.bot.remove_dynamic_items(QuizChoiceButton, QuizHintButton, ExamButton)
+        self.exams.cancel_all()
         for session in self.registry.cancel_all():
             await session.settle_saves()
 
@@ -242,8 +324,10 @@ class Quiz(commands.Cog):
         except NoQuestions:
             await ctx.send("There are no quiz questions for that section yet.", ephemeral=True)
             return
+        if self.registry.get(ctx.channel.id) is None:  # a running quiz has its own answer
+            self.check_limits(ctx.channel.id, ctx.author.id)
         titles = {s.id: s.title for s in library.sections.values()}
-        presenter = ChannelPresenter(ctx.channel, titles)
+        presenter = ChannelPresenter(ctx.channel, titles, library.version)
         session = QuizSession(
             picked,
             channel_id=ctx.channel.id,
@@ -261,6 +345,7 @@ class Quiz(commands.Cog):
                 "A quiz is already running in this channel; `/quiz stop` ends it.", ephemeral=True
             )
             return
+        self.limits.started(ctx.channel.id, ctx.author.id)
         scope = f" on {chosen.title}" if chosen else ""
         count = len(picked)
         try:
@@ -286,12 +371,66 @@ class Quiz(commands.Cog):
                 ephemeral=True,
             )
             return
+        if ctx.author.id == session.starter_id:
+            self.limits.stopped_early(ctx.author.id)  # one start/stop cycle
         session.request_stop(ctx.author.id)
         await ctx.send(
             "Stopping the quiz: the last answer and the scoreboard follow.", ephemeral=True
         )
 
+    def check_limits(self, channel_id: int, member_id: int) -> None:
+        """Raise `LimitReached` (answered by the one error handler) when a start must wait."""
+        refusal = self.limits.check(channel_id, member_id)
+        if refusal is not None:
+            raise LimitReached(
+                LIMITS[refusal.limit], refusal.retry_after, refusal.rate, refusal.per
+            )
+
+    # -- /quiz exam ---------------------------------------------------------------------------
+
+    @quiz.command(
+        name="exam", description="A private, timed exam: your score and the answers at the end"
+    )
+    @app_commands.describe(
+        section="Only questions from this section",
+        questions=f"How many questions (1-{MAX_EXAM_QUESTIONS}, default {DEFAULT_EXAM_QUESTIONS})",
+    )
+    @app_commands.autocomplete(section=section_autocomplete)
+    @commands.guild_only()
+    async def quiz_exam(
+        self,
+        ctx: commands.Context[Any],
+        section: Section | None = SECTION,
+        questions: commands.Range[int, 1, MAX_EXAM_QUESTIONS] | None = None,
+    ) -> None:
+        if ctx.interaction is None:
+            await ctx.send(EXAMS_ARE_PRIVATE)
+            return
+        await ctx.defer(ephemeral=True)  # every question replaces this private reply
+        try:
+            await self.exams.start(
+                ctx.interaction,
+                questions or DEFAULT_EXAM_QUESTIONS,
+                section.id if section else None,
+                section.title if section else None,
+            )
+        except NoQuestions:
+            await ctx.send("There are no quiz questions for that section yet.", ephemeral=True)
+        except ExamAlreadyRunning:
+            await ctx.send(
+                "You are already taking an exam: answer it, or press “Stop and score”.",
+                ephemeral=True,
+            )
+
     # -- buttons ------------------------------------------------------------------------------
+
+    async def on_hint(self, interaction: discord.Interaction, token: str, index: int) -> None:
+        session = self.registry.get(interaction.channel_id or 0)
+        if session is None or session.token != token:
+            await send_ephemeral(interaction, ENDED)
+            return
+        hint = session.hint(index)
+        await send_ephemeral(interaction, f"💡 Hint: {hint}" if hint else NO_HINT)
 
     async def on_choice(
         self, interaction: discord.Interaction, token: str, index: int, choice: int
@@ -361,7 +500,7 @@ class Quiz(commands.Cog):
         )
         return False
 
-    # -- /leaderboard and /progress -----------------------------------------------------------
+    # -- /leaderboard -------------------------------------------------------------------------
 
     @commands.hybrid_command(name="leaderboard", description="The server's top quiz scorers")
     @app_commands.describe(
@@ -397,20 +536,6 @@ class Quiz(commands.Cog):
         month = today.strftime("%B %Y") if since else None
         card = leaderboard_card(lines, chosen.title if chosen else None, month)
         await ctx.send(embed=card_to_embed(card))
-
-    @commands.hybrid_command(name="progress", description="Your own quiz record and streak")
-    @commands.guild_only()
-    async def progress(self, ctx: commands.Context[Any]) -> None:
-        assert ctx.guild is not None
-        await ctx.defer(ephemeral=True)  # storage is read before anything is shown
-        storage = self.bot.storage
-        scores = await storage.progress(ctx.guild.id, ctx.author.id)
-        dates = await storage.activity_dates(ctx.guild.id, ctx.author.id)
-        today = local_today(datetime.now(UTC), await server_zone(self.bot, ctx.guild.id))
-        titles = {s.id: s.title for s in self.bot.library.sections.values()}
-        rows = [(s.section_id, s.answered, s.correct) for s in scores]
-        card = progress_card(rows, streak(dates, today), titles)
-        await ctx.send(embed=card_to_embed(card), ephemeral=True)
 
 
 async def setup(bot: PeacebotBot) -> None:

@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -128,6 +128,21 @@ def test_console_quiz_takes_answers_and_can_be_stopped(library):
     assert "Rules of engagement" in console.handle("define roe")
 
 
+def test_console_timeline_prints_the_pictures_text_form(library):
+    """The console draws nothing: /timeline's words, for the same choice of missions."""
+    console = Console(library, random.Random(1), today=lambda: date(2024, 3, 15))
+    nato = console.handle("timeline nato 1995 2000")
+    assert nato.startswith("Missions and operations led by NATO, active 1995-2000 (")
+    assert "\n  KFOR: " in nato and "\n  IFOR: " in nato and "led by UN," not in nato
+    arab = console.handle("timeline arab league")
+    assert arab.startswith("Missions and operations led by Arab League (")
+    everything = console.handle("timeline")
+    assert "of all organisations" in everything and "led by UN," in everything
+    assert console.handle("timeline atlantis").startswith("Unknown organisation. Choose one of")
+    assert "first year must not be after" in console.handle("timeline 2000 1990")
+    assert console.handle("timeline 1990 1995 2000").startswith("Usage: timeline")
+
+
 def test_console_survives_hostile_input(peacebot):
     hostile = [
         "x" * 10_000,
@@ -163,7 +178,8 @@ def test_console_numbers_choices_and_a_number_opens_one(library):
 def test_console_never_mentions_slash_commands_or_buttons(library):
     console = Console(library, random.Random(2))
     script = ["define zzqx", "define article 2", "section roe", "search wagner group", "fact",
-              "quiz 1", "a", "sections", "terms", "help", "define case studies"]  # fmt: skip
+              "quiz 1", "a", "sections", "terms", "help", "define case studies",
+              "timeline nato"]  # fmt: skip
     for line in script:
         reply = console.handle(line) or ""
         assert not re.search(r"(^|\s)[/!][a-z]", reply), (line, reply)
@@ -173,7 +189,7 @@ def test_console_never_mentions_slash_commands_or_buttons(library):
 def test_console_help_lists_what_the_console_does(library):
     text = Console(library, random.Random(1)).handle("help")
     for command in ("define", "section", "search", "sections", "terms", "fact", "quiz",
-                    "discuss", "about", "quit"):  # fmt: skip
+                    "discuss", "timeline", "about", "quit"):  # fmt: skip
         assert f"\n  {command}" in text
     assert "leaderboard" not in text and "daily" not in text
 

@@ -21,6 +21,7 @@ from cogs._permissions import POST, THREADS, missing_permissions
 from cogs._study import SectionArgument, SectionNotFound, resolve_section
 from cogs.daily import Daily
 from cogs.discuss import NO_THREADS, Discuss
+from cogs.pictures import UNDRAWN, Pictures
 from cogs.quiz import ENDED, Quiz
 from tests._cog_fakes import GUILD_ID, FakeContext, FakeInteraction, close_bot, make_bot
 from tests.study_clock import FakeClock, FakeWallClock
@@ -246,13 +247,20 @@ async def test_quiz_start_posts_a_question_and_blocks_a_second_quiz(bot: Peacebo
     quiz.registry.cancel_all()
 
 
-async def test_progress_of_someone_who_never_played(bot: PeacebotBot) -> None:
-    quiz = await add(bot, Quiz(bot))
+async def test_progress_of_someone_who_never_played_in_words_without_a_picture(
+    bot: PeacebotBot,
+) -> None:
+    pictures = await add(bot, Pictures(bot))  # the bot's picture workers are not started
     ctx = in_guild(FakeContext(bot))
-    await quiz.progress.callback(quiz, ctx)
-    embed = ctx.sent[0].embed
-    assert embed is not None and "No quiz answers yet" in (embed.description or "")
-    assert "Study streak: **0** days" in (embed.description or "")
+    await pictures.progress.callback(pictures, ctx)
+    assert ctx.deferred
+    (sent,) = ctx.sent
+    card, *words = sent.kwargs["embeds"]
+    assert "No quiz answers yet" in card.description and UNDRAWN in card.description
+    assert "Study streak: **0** days" in card.description
+    assert card.fields[0].name == "Exams" and "No exams yet" in card.fields[0].value
+    assert "no activity yet" in "\n".join(w.description for w in words)
+    assert "file" not in sent.kwargs
 
 
 # -- /discuss and /fact ------------------------------------------------------------------------

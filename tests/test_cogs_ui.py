@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import discord
 import pytest
@@ -158,6 +159,25 @@ def test_every_custom_id_fits_and_matches_its_template() -> None:
             assert len(button.item.label or "") <= 80
 
 
+def test_answers_about_one_entry_carry_a_report_button() -> None:
+    entry = replace(_paged(2), version="57eff1061f")
+    buttons = _buttons(answer_view(entry, USER_ID))
+    report = [b for b in buttons if isinstance(b, ui.ReportButton)]
+    assert [b.custom_id for b in report] == ["pb:report:57eff1061f:chapter-vii"]
+    assert report[0].item.row == 0 and report[0].item.label == "Report a mistake"
+    # Not under search results (their entry id is only the best hit), lists or suggestions.
+    for other in (
+        replace(entry, results=True),
+        replace(entry, listing="a:"),
+        replace(entry, entry_id=None),
+        replace(entry, version=None),
+    ):
+        view = answer_view(other, USER_ID)
+        assert not [b for b in _buttons(view) if isinstance(b, ui.ReportButton)] if view else True
+    long = ui.ReportButton("a" * 64, "f" * 16)
+    assert len(long.custom_id) <= 100 and long.template.fullmatch(long.custom_id)
+
+
 def test_too_long_search_query_gets_no_page_buttons() -> None:
     assert answer_view(_paged(2), USER_ID, search="s" * 65) is None
 
@@ -202,7 +222,9 @@ class _Registry:
 async def test_the_extension_registers_the_persistent_buttons() -> None:
     registry = _Registry()
     await ui.setup(registry)  # type: ignore[arg-type]
-    assert registry.items == {OpenEntryButton, PageButton, ui.EntryMenu, ui.BrowseButton}
+    assert registry.items == {
+        OpenEntryButton, PageButton, ui.EntryMenu, ui.BrowseButton, ui.ReportButton,
+    }  # fmt: skip
     assert registry.listeners == {(ui.answer_unmatched_component, "on_interaction")}
     await ui.teardown(registry)  # type: ignore[arg-type]
     assert not registry.items and not registry.listeners
@@ -231,8 +253,9 @@ async def test_someone_else_gets_a_private_copy(bot: PeacebotBot) -> None:
     (sent,) = interaction.response.sent
     assert sent.kwargs["ephemeral"] is True
     assert sent.embed is not None and sent.embed.title == "Chapter VII of the UN Charter"
-    # buttons in the copy belong to whoever now holds it
-    assert all(str(OTHER_ID) in b.custom_id for b in _buttons(sent.view))
+    # buttons in the copy belong to whoever now holds it (a report is anyone's to make)
+    owned = [b for b in _buttons(sent.view) if not isinstance(b, ui.ReportButton)]
+    assert owned and all(str(OTHER_ID) in b.custom_id for b in owned)
 
 
 async def test_only_the_asker_turns_pages(bot: PeacebotBot) -> None:
@@ -333,17 +356,19 @@ async def test_glossary_pages_turn_from_their_listing(bot: PeacebotBot, library:
 def test_every_component_class_declares_its_custom_id_pattern() -> None:
     """Clicks that match no pattern are told the button expired, so a class without one would
     get two answers to each click: its own and that one."""
+    import cogs._exam
+    import cogs.pictures
     import cogs.quiz
 
     classes = [
         member
-        for module in (ui, cogs.quiz)
+        for module in (ui, cogs.quiz, cogs._exam, cogs.pictures)
         for member in vars(module).values()
         if isinstance(member, type)
         and issubclass(member, discord.ui.DynamicItem)
         and member.__module__ == module.__name__
     ]
-    assert len(classes) >= 5
+    assert len(classes) >= 9
     missing = [
         c.__name__ for c in classes if not isinstance(getattr(c, "PATTERN", None), re.Pattern)
     ]

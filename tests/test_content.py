@@ -100,6 +100,14 @@ def test_quiz_questions_are_answerable(library: Library):
     assert len(positions) >= 3, "the right answer should not always sit in the same place"
 
 
+def test_a_good_share_of_quiz_questions_carry_a_hint(library: Library):
+    hinted = [q for q in library.quiz.values() if q.hint]
+    assert len(hinted) >= 30
+    for question in hinted:  # one sentence that nudges: never a choice, never the question
+        assert question.hint.endswith(".") and question.hint.count(". ") == 0, question.id
+        assert question.hint not in question.choices and question.hint != question.question
+
+
 def test_discussion_prompts_are_open_questions(library: Library):
     closed = re.compile(r"^(is|are|do|does|did|can|should|was|were|has|have|will|would|could)\b",
                         re.I)  # fmt: skip

@@ -141,6 +141,20 @@ async def test_prefix_define_is_answered(peacebot: BotHarness, librarian: Librar
     assert_shows(reply, librarian.define("roe").pages[0])
 
 
+async def test_a_mistyped_prefix_command_gets_one_message_with_the_answer(
+    peacebot: BotHarness, librarian: Librarian
+) -> None:
+    asked = await peacebot.send_message("!defien roe")
+    reply = await peacebot.wait_for_message(after=asked)
+    assert reply.content == "(`!defien` → `!define`)"
+    assert_shows(reply, librarian.define("roe").pages[0])
+    # Nothing else came of it: the next command's answer is the very next message.
+    later = await peacebot.send_message("!define un charter")
+    answer = await peacebot.wait_for_message(after=later)
+    bot_messages = [m for m in peacebot.messages if m.author_id == peacebot.world.bot.id]
+    assert bot_messages[-2:] == [reply, answer]
+
+
 async def test_with_prefix_commands_off_a_mention_works_without_message_content(
     start_peacebot, librarian: Librarian
 ) -> None:
@@ -176,6 +190,16 @@ def assert_inert(reply: MessageView, allowed: dict[str, Any] | None, raw: list[s
     assert live_mentions(reply.content, allowed) == set()
     visible = reply.text()
     assert not [m for m in raw if m in visible], visible  # echoed input is neutralised too
+
+
+async def test_a_mistyped_prefix_command_is_answered_without_a_live_mention(
+    peacebot: BotHarness,
+) -> None:
+    raw = _mentions(peacebot)
+    asked = await peacebot.send_message("!defien " + " ".join(raw))
+    reply = await peacebot.wait_for_message(after=asked)
+    assert reply.content.startswith("(`!defien` → `!define`)")
+    assert_inert(reply, reply.allowed_mentions, raw)
 
 
 async def test_everyone_in_a_prefix_command_is_answered_without_a_live_mention(

@@ -69,6 +69,8 @@ async def test_daily_post_for_the_current_minute_arrives_in_the_right_channel(
     (open_section,) = [b["custom_id"] for b in post.buttons if b["label"] == section.title]
     opened = await harness.click(open_section, post, user="alice")
     assert opened.ephemeral and opened.embed["title"] == section.title
+    report = post.button("Report a mistake")  # a fact post is an answer card too
+    assert report["custom_id"] == f"pb:report:{library.version}:{fact.id}"
 
     storage = harness.bot.storage
     assert await storage.last_daily_claim(harness.world.guild_id) == local_now.date()
@@ -181,7 +183,10 @@ async def test_quiz_answered_by_two_members_gives_the_right_scoreboard(
     shown = MessageRecord(message=revealed, body={})  # question 1 as it stands now: revealed
     assert "is right" in shown.embed["title"]
     assert "1 person" in shown.embed["description"]
-    assert all(button.get("disabled") for button in shown.buttons)
+    choices = [b for b in shown.buttons if b["custom_id"].startswith("pb:quiz:")]
+    assert choices and all(button.get("disabled") for button in choices)
+    report = shown.button("Report a mistake")  # a reveal is an answer card too
+    assert report["custom_id"].endswith(f":{question_of(first, library).id}")
 
     answer = question_of(second, library).answer
     await harness.click(choice_id(second, answer, right=True), second, user="alice")

@@ -7,6 +7,7 @@ about peacebot, not about the fake.
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -118,7 +119,35 @@ async def held(interaction: discord.Interaction) -> None:
     await interaction.response.send_message("finally")
 
 
-EXTRAS = (counter, slow, private, discuss, echo, settings, choose)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
+
+
+@app_commands.command(description="Defer, then send a picture with alt text, then replace it")
+async def picture(interaction: discord.Interaction) -> None:
+    await interaction.response.defer(thinking=True)
+    file = discord.File(io.BytesIO(PNG), "chart.png", description="A bar chart of nothing")
+    await interaction.followup.send("here", file=file)
+    await interaction.edit_original_response(
+        attachments=[discord.File(io.BytesIO(PNG * 2), "other.png", description="Another")]
+    )
+
+
+class Feedback(discord.ui.Modal, title="Feedback"):
+    said = discord.ui.Label(text="What to say", component=discord.ui.TextInput(
+        custom_id="said", min_length=3, max_length=20))  # fmt: skip
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        said = self.said.component
+        assert isinstance(said, discord.ui.TextInput)
+        await interaction.response.send_message(f"you said {said.value}", ephemeral=True)
+
+
+@app_commands.command(description="Open a form")
+async def form(interaction: discord.Interaction) -> None:
+    await interaction.response.send_modal(Feedback(custom_id="feedback"))
+
+
+EXTRAS = (counter, slow, private, discuss, echo, settings, choose, picture, form)
 
 
 @pytest.fixture
@@ -188,6 +217,8 @@ async def test_commands_are_synced_globally_with_their_options(bot: BotHarness) 
         "echo",
         "settings",
         "choose",
+        "picture",
+        "form",
     }
     (item,) = bot.fake.command("pick")["options"]
     assert item["name"] == "item" and item["autocomplete"] is True and item["required"] is True
@@ -424,3 +455,28 @@ async def test_a_global_rate_limit_holds_every_request(bot: BotHarness) -> None:
     (hit,) = fake.rate_limited
     assert hit.is_global and reply.received_at - hit.at >= 0.3
     assert reply.content == PONG
+
+
+async def test_files_are_recorded_with_their_bytes_and_alt_text(bot: BotHarness) -> None:
+    interaction = await bot.dispatch_slash("picture")
+    followup = await bot.fake.wait_for_kind(interaction.id, "followup")
+    (attachment,) = followup.attachments
+    assert attachment["filename"] == "chart.png" and attachment["size"] == len(PNG)
+    assert attachment["description"] == "A bar chart of nothing"
+    assert attachment["content_type"] == "image/png"
+    assert [(f.filename, f.data, f.description) for f in followup.files] == [
+        ("chart.png", PNG, "A bar chart of nothing")
+    ]
+    edit = await bot.fake.wait_for_kind(interaction.id, "edit")
+    assert [a["description"] for a in edit.attachments] == ["Another"]  # replaced, not added
+
+
+async def test_a_modal_is_shown_and_submitted(bot: BotHarness) -> None:
+    modal = await bot.slash("form")
+    assert modal.callback_type == 9 and modal.data["title"] == "Feedback"
+    with pytest.raises(AssertionError, match=r"3\.\.20"):
+        await bot.dispatch_modal(modal, {"said": "no"})  # the client would not send it
+    with pytest.raises(AssertionError, match="only its opener"):
+        await bot.dispatch_modal(modal, {"said": "hello"}, user="mod")
+    answer = await bot.submit_modal(modal, {"said": "hello"})
+    assert answer.ephemeral and answer.content == "you said hello"

@@ -368,3 +368,36 @@ def test_an_end_in_the_start_year_without_a_month_is_fine(content):
         """,
     )
     assert load_library(content).terms["short-mission"].end_period == (2003, None)
+
+
+def test_a_hint_is_read_and_may_not_give_the_answer_away(content):
+    write(
+        content,
+        "hints.yaml",
+        """
+        quiz:
+          - id: q-hinted
+            question: Which article comes right before Article 42?
+            choices: [Article 41, Article 43]
+            answer: Article 41
+            explanation: The articles run in order.
+            section: international-law
+            source: {title: Charter of the United Nations}
+            hint: Count down by one.
+          - id: q-given-away
+            question: Which article allows sanctions?
+            choices: [Article 41, Article 42]
+            answer: Article 41
+            explanation: Article 41 lists sanctions.
+            section: international-law
+            source: {title: Charter of the United Nations}
+            hint: It is article 41, of course.
+        """,
+    )
+    assert_reported(problems_of(content), ["content/hints.yaml:10: q-given-away: the hint gives"])
+    (content / "hints.yaml").write_text(
+        (content / "hints.yaml").read_text().replace("It is article 41, of course.", "Sanctions")
+    )
+    library = load_library(content)
+    assert library.quiz["q-hinted"].hint == "Count down by one."
+    assert library.quiz["q-article-41"].hint is None  # optional

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -52,6 +53,9 @@ class Recorder:
 
     async def show_scoreboard(self, session: QuizSession, scoreboard: Scoreboard) -> None:
         await self._record("scoreboard", scoreboard)
+
+    async def offer_hint(self, session: QuizSession, index: int, question: Question) -> None:
+        await self._record("hint", index)
 
     async def _record(self, kind: str, payload: Any) -> None:
         if kind == self.fail_on:
@@ -372,3 +376,42 @@ async def test_a_server_leaving_cancels_only_its_quizzes(
     await here.wait()
     assert registry.get(1) is None and registry.get(2) is there
     registry.cancel_all()
+
+
+async def test_a_hint_is_offered_after_half_the_time(recorder: Recorder, clock: FakeClock) -> None:
+    hinted = replace(make_question(0), hint="Think of Chapter VII.")
+    session = QuizSession([hinted, make_question(1)], channel_id=555, starter_id=ANN,
+                          presenter=recorder, clock=clock)  # fmt: skip
+    session.start()
+    assert await recorder.next("question") == 0
+    assert session.hint(0) is None  # not before half the time
+    await clock.advance_when_sleeping(14.9)
+    assert recorder.events.empty() and session.hint(0) is None
+    clock.advance(0.1)
+    assert await recorder.next("hint") == 0
+    assert session.hint(0) == "Think of Chapter VII."
+    assert session.answer(ANN, "Ann", 0, 1).status is AnswerStatus.ACCEPTED  # still open
+    await clock.wait_for_sleeper(lambda: clock.deadlines == [clock.now() + 15])
+    clock.advance(15)  # the second half, not a whole time limit more
+    await recorder.next("reveal")
+    assert session.hint(0) is None  # closed
+    assert await recorder.next("question") == 1
+    await clock.advance_when_sleeping(30)  # no hint: nothing at half time
+    await recorder.next("reveal")
+    await recorder.next("scoreboard")
+
+
+async def test_no_hint_once_everyone_has_answered(recorder: Recorder, clock: FakeClock) -> None:
+    questions = [make_question(0), replace(make_question(1), hint="A nudge.")]
+    session = QuizSession(questions, channel_id=555, starter_id=ANN, presenter=recorder,
+                          clock=clock)  # fmt: skip
+    session.start()
+    await recorder.next("question")
+    session.answer(ANN, "Ann", 0, 1)
+    await clock.advance_when_sleeping(30)
+    await recorder.next("reveal")
+    assert await recorder.next("question") == 1
+    session.answer(ANN, "Ann", 1, 1)  # everyone present has answered: it closes at once
+    await recorder.next("reveal")
+    await recorder.next("scoreboard")
+    assert session.hints_offered == set()

@@ -1,4 +1,4 @@
-"""`peacebot stats`, `prune` and `export`, run as real processes."""
+"""`peacebot stats`, `prune`, `export` and `reports`, run as real processes."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli._stats import parse_moment
+from bot.reports import make_report
+from tests.storage_backends import Backend
 from tests.storage_helpers import GUILD, opened, record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +126,7 @@ def test_bad_age_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_help_for_each_sub_command(tmp_path: Path) -> None:
-    for command in ("stats", "prune", "export"):
+    for command in ("stats", "prune", "export", "reports"):
         result = peacebot(command, "--help", cwd=tmp_path)
         assert result.returncode == 0
         assert f"usage: peacebot {command}" in result.stdout
@@ -149,3 +151,46 @@ async def test_csv_export_defuses_spreadsheet_formulas(tmp_path: Path) -> None:
     result = peacebot("export", "--db", path, "--format", "csv", cwd=tmp_path)
     queries = [row["query"] for row in csv.DictReader(io.StringIO(result.stdout))]
     assert queries == ['\'=HYPERLINK("http://example.com","x")', "'-1+2", "plain"]
+
+
+async def test_reports_are_listed_and_counted_from_the_shell(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """On either engine: `peacebot reports` lists them oldest first, one line each;
+    `peacebot stats` counts them in its period and server."""
+    april, may = datetime(2024, 4, 30, 9, tzinfo=UTC), datetime(2024, 5, 2, 9, tzinfo=UTC)
+    async with backend.opened() as store:
+        ann = store.user_hash(1)
+        for entry, at, guild, source in (
+            ("oas", april, GUILD, None),
+            ("oas", may + timedelta(hours=1), 99, "a book"),  # the same entry, another day
+            ("unef", may, GUILD, None),
+        ):
+            what = f"The {entry} dates are wrong,\nsee below."
+            await store.add_report(make_report(entry_id=entry, content_version="v7", what=what,
+                                               source=source, user_hash=ann, at=at,
+                                               guild_id=guild))  # fmt: skip
+    db = backend.location
+    listed = peacebot("reports", "--db", db, "--since", "2024-05-01", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "2024-05-02 09:00\tunef\tv7\tThe unef dates are wrong, see below.\t-",
+        "2024-05-02 10:00\toas\tv7\tThe oas dates are wrong, see below.\ta book",
+    ]
+    assert listed.stderr.strip() == "2 reports since 2024-05-01 00:00 UTC"
+    everything = peacebot("reports", "--db", db, cwd=tmp_path)
+    assert [line.split("\t")[1] for line in everything.stdout.splitlines()] == [
+        "oas", "unef", "oas"
+    ]  # fmt: skip
+
+    def counted(*args: object) -> int:
+        result = peacebot("stats", "--db", db, "--json", *args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["reports"]
+
+    assert counted() == 3
+    assert counted("--since", "2024-05-01") == 2
+    assert counted("--server", GUILD) == 2
+    assert counted("--server", GUILD, "--since", "2024-05-01") == 1
+    text = peacebot("stats", "--db", db, cwd=tmp_path).stdout
+    assert "Mistake reports:    3 (peacebot reports lists them)" in text

@@ -13,6 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.daily import DailyScheduler
+from bot.exam import ExamRecord
+from bot.reports import make_report
 from bot.review import Rating, ReviewScheduler
 from bot.storage import Storage
 from tests.storage_backends import Backend
@@ -28,6 +30,8 @@ SCANS_ON_PURPOSE = {
     # forget_user: user hashes arrive in random order, and an index on them made every logged
     # row several times dearer to write; this rare call may scan (see _migrations v2).
     "DELETE FROM query_log WHERE user_hash",
+    # `peacebot reports` without --since lists every report, and `peacebot stats` counts them.
+    "FROM mistake_reports WHERE 1",
 }
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA")
 
@@ -83,6 +87,34 @@ async def exercise(store: Storage) -> set[str]:
         "activity_dates",
         "activity_dates_of",
     ]:
+        mark(name)
+
+    await store.answers_per_day(GUILD, USER, date(2024, 5, 1))
+    mark("answers_per_day")
+
+    user = store.user_hash(USER)
+    for n, section in enumerate((None, "law", None)):
+        started = NOW + timedelta(minutes=n)
+        exam = ExamRecord(user, section, started, started + timedelta(minutes=3), 5, n, False)
+        await store.save_exam(exam)
+    for section in (None, "law"):
+        await store.exam_history(user, section, 10)
+    for entry in ("oas", "unef", "oas"):
+        await store.add_report(
+            make_report(entry_id=entry, content_version="v1", what="This date is wrong.",
+                        source="a book", user_hash=user, at=NOW, guild_id=GUILD)
+        )  # fmt: skip
+    for since in (None, NOW - timedelta(days=1)):
+        await store.mistake_reports(since)
+        await store.count_reports(since)
+    await store.set_report_channel(GUILD, 900)
+    await store.report_channel(GUILD)
+    await store.forget_exams(store.user_hash(OTHER))
+    await store.forget_reports(store.user_hash(OTHER))
+    reads_and_writes = ["save_exam", "exam_history", "add_report", "mistake_reports",
+                        "count_reports", "set_report_channel", "report_channel", "forget_exams",
+                        "forget_reports"]  # fmt: skip
+    for name in reads_and_writes:
         mark(name)
 
     for i in range(50):
@@ -208,6 +240,8 @@ TABLES = {
     "review_log",
     "review_settings",
     "review_reminders",
+    "exam_results",
+    "mistake_reports",
 }
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.deck import Deck
+from bot.exam import ExamRecord
+from bot.reports import make_report
 from bot.review import Rating, ReviewScheduler
 from bot.schedule import load_timezone
 from bot.storage import DailyClaim, StorageError, copy_sqlite_to_postgres
@@ -37,6 +39,15 @@ async def fill(path: Path) -> None:
             await store.record_answer(GUILD, USER, "Ann", "q", "law", day != 2, date(2024, 5, day))
         await store.record_answer(GUILD, OTHER, "Bo", "q", "law", True, date(2024, 5, 1))
         await store.record_activity(GUILD, USER, "Ann", date(2024, 5, 9))
+        await store.set_report_channel(GUILD, 77)
+        user = store.user_hash(USER)
+        exam = ExamRecord(user, "law", MONDAY_9, MONDAY_9 + timedelta(minutes=3), 5, 4, False,
+                          (("law", 5, 4),))  # fmt: skip
+        await store.save_exam(exam)
+        await store.add_report(
+            make_report(entry_id="oas", content_version="v1", what="The count is out of date.",
+                        source="a book", user_hash=user, at=MONDAY_9, guild_id=GUILD)
+        )  # fmt: skip
         for i in range(2500):
             store.log(record(f"q{i % 40}", at=MONDAY_9 - timedelta(minutes=i)))
         assert await store.flush()
@@ -52,11 +63,11 @@ async def fill(path: Path) -> None:
 
 
 def test_every_table_of_the_schema_is_copied() -> None:
-    from bot.storage._migrations_pg import V1_BASE_TABLES, V3_INDEXED_STATE, V4_REVIEW
+    from bot.storage._migrations import STEPS
 
     created = {
         line.split()[5]
-        for script in (V1_BASE_TABLES, V3_INDEXED_STATE, V4_REVIEW)
+        for script in (step.postgres for step in STEPS)
         for line in script.splitlines()
         if line.startswith("CREATE TABLE IF NOT EXISTS")
     }
@@ -84,6 +95,10 @@ async def test_a_sqlite_database_moves_into_postgresql_whole(
         assert await new.progress(GUILD, USER) == await old.progress(GUILD, USER)
         assert await new.activity_dates(GUILD, USER) == await old.activity_dates(GUILD, USER)
         assert await new.stats() == await old.stats()
+        user = old.user_hash(USER)
+        assert await new.exam_history(user, None, 5) == await old.exam_history(user, None, 5)
+        assert await new.mistake_reports() == await old.mistake_reports()
+        assert await new.report_channel(GUILD) == 77
         ann = new.user_hash(USER)
         assert await new.card_states(ann) == await old.card_states(ann)
         assert await new.review_settings(ann) == await old.review_settings(ann)

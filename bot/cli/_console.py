@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 
 from bot.answers import CONSOLE, Answer, Librarian, Link
@@ -19,6 +20,7 @@ from bot.cli._review import CONSOLE_USER_ID, KINDS, NO_DATABASE, ConsoleReview
 from bot.config import ConfigError, load_config
 from bot.content import Library
 from bot.lookup import Outcome, UnknownSection
+from bot.pictures import PictureError, describe, missions_from_library, timeline_data
 from bot.quiz import MAX_QUESTIONS, AnswerStatus, MonotonicClock, QuizState, pick_questions
 from bot.render_text import render_card, render_text
 from bot.review import Deck, Kind, ReviewService
@@ -41,6 +43,7 @@ HELP = """Commands:
                        the answer, 1-4 rates it (Again, Hard, Good, Easy), 'stop' ends
   review stats         what is due when, your reviews, retention and streak
   discuss [section]    a discussion prompt
+  timeline [org] [from] [to]  the missions in words    e.g. timeline nato 1995 2000
   about                what the library holds
   help                 this list
   quit                 leave (or Ctrl-D)
@@ -209,9 +212,11 @@ class Console:
         rng: random.Random,
         log: Logger | None = None,
         review: ConsoleReview | None = None,
+        today: Callable[[], date] = date.today,
     ) -> None:
         self.library = library
         self.review = review
+        self.today = today  # the timeline's "now": where ongoing missions end
         self.librarian = Librarian(library, voice=CONSOLE)
         self.rng = rng
         self.log = log or (lambda *_: None)
@@ -227,6 +232,7 @@ class Console:
             "quiz": self._start_quiz,
             "discuss": self._discuss,
             "prompt": self._discuss,
+            "timeline": self._timeline,
             "about": lambda _: render_text(self.librarian.about()),
             "help": lambda _: HELP,
         }
@@ -340,6 +346,22 @@ class Console:
         if prompt is None:
             return "There are no discussion prompts."
         return render_card(prompt_card(self.library, prompt, note="Talk it over with your group."))
+
+    def _timeline(self, query: str) -> str:
+        """/timeline's text form (the console draws no pictures): an organisation, then up to
+        two years, e.g. `timeline arab league 1990 2000`."""
+        words = query.split()
+        years = [int(word) for word in words if word.isdigit() and len(word) == 4]
+        organisation = " ".join(w for w in words if not (w.isdigit() and len(w) == 4)) or None
+        if len(years) > 2:
+            return "Usage: timeline [organisation] [from year] [to year]"
+        first, last = (*years, None, None)[:2]
+        try:
+            missions = missions_from_library(self.library)
+            data = timeline_data(missions, self.today().year, organisation, first, last)
+        except PictureError as exc:
+            return str(exc)
+        return describe(data)[1]
 
     # -- quiz ----------------------------------------------------------------------------
     def _start_quiz(self, query: str) -> str:

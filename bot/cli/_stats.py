@@ -1,4 +1,5 @@
-"""`peacebot stats`, `peacebot prune` and `peacebot export`: the query log from the shell."""
+"""`peacebot stats`, `prune`, `export` and `reports`: the query log, and the reports of
+mistakes in the content, from the shell."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import TextIO
 
 from bot.cli._args import whole_number
 from bot.config import ConfigError, load_config
+from bot.reports import report_line
 from bot.storage import QueryRow, Stats, Storage, StorageError
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -75,6 +77,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     export.set_defaults(handler=_export)
 
+    reports = sub.add_parser(
+        "reports",
+        help="list the reports of mistakes in the content",
+        description='List the mistakes members reported with the "Report a mistake" button, '
+        "oldest first, one tab-separated line each: time (UTC), entry id, content version, "
+        "what is wrong, source (- if none).",
+    )
+    _add_db(reports)
+    _add_since(reports, "reports")
+    reports.set_defaults(handler=_reports)
+
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -84,13 +97,17 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_filters(parser: argparse.ArgumentParser) -> None:
+def _add_since(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument(
         "--since",
         type=parse_moment,
         metavar="AGE",
-        help="only rows newer than this: 7d, 24h, 30m, or a date such as 2024-05-01",
+        help=f"only {what} newer than this: 7d, 24h, 30m, or a date such as 2024-05-01",
     )
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    _add_since(parser, "rows")
     parser.add_argument("--server", type=int, metavar="ID", help="only this server's rows")
 
 
@@ -151,6 +168,17 @@ def _prune(args: argparse.Namespace) -> int:
                 raise _Failure("nothing deleted")
         deleted = await storage.prune(args.older_than)
         print(f"deleted {deleted} query-log rows older than {when}")
+
+    return _run(args, work)
+
+
+def _reports(args: argparse.Namespace) -> int:
+    async def work(storage: Storage) -> None:
+        found = await storage.mistake_reports(since=args.since)
+        for report in found:
+            print(report_line(report))
+        scope = f" since {_when(args.since)}" if args.since else ""
+        print(f"{len(found)} reports{scope}", file=sys.stderr)
 
     return _run(args, work)
 
@@ -249,6 +277,7 @@ def render_stats(stats: Stats, path: str) -> str:
         f"Total queries:      {stats.total}",
         f"Failed:             {stats.failed}",
         f"Median lookup time: {median}",
+        f"Mistake reports:    {stats.reports} (peacebot reports lists them)",
     ]
     for title, counts in (
         ("Use per command", stats.per_command),

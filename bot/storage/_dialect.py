@@ -14,3 +14,5 @@ class Dialect:
     review: ModuleType  # spaced-repetition cards, the review log and settings, reminder claims
     usage: ModuleType  # reading the query log
     meta: ModuleType  # the salt, the synced command tree
+    exams: ModuleType  # exam results
+    reports: ModuleType  # reports of mistakes, the report channel

@@ -237,6 +237,49 @@ async def _v4_review(conn: aiosqlite.Connection) -> None:
     )
 
 
+async def _v5_exams_and_reports(conn: aiosqlite.Connection) -> None:
+    """Exam results, reports of mistakes in the content, each server's moderators' channel for
+    them, and an index that counts a member's quiz answers per day (the activity calendar)."""
+    if "report_channel_id" not in await _columns(conn, "guild_settings"):
+        await conn.execute("ALTER TABLE guild_settings ADD COLUMN report_channel_id INTEGER")
+    await _run_script(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS exam_results (
+            id          INTEGER PRIMARY KEY,
+            user_hash   TEXT NOT NULL,
+            section     TEXT,                     -- NULL: questions from every section
+            started_at  TEXT NOT NULL,            -- ISO 8601 UTC
+            finished_at TEXT NOT NULL,
+            asked       INTEGER NOT NULL,
+            correct     INTEGER NOT NULL,
+            timed_out   INTEGER NOT NULL DEFAULT 0,
+            by_section  TEXT NOT NULL DEFAULT '[]' -- JSON [[section id, asked, correct], ...]
+        );
+        CREATE INDEX IF NOT EXISTS exam_results_user ON exam_results (user_hash, finished_at);
+        CREATE INDEX IF NOT EXISTS exam_results_user_section
+            ON exam_results (user_hash, section, finished_at);
+        CREATE TABLE IF NOT EXISTS mistake_reports (
+            id              INTEGER PRIMARY KEY,
+            entry_id        TEXT NOT NULL,
+            content_version TEXT NOT NULL,        -- the library version the member read
+            what            TEXT NOT NULL,
+            source          TEXT,
+            user_hash       TEXT NOT NULL,
+            at              TEXT NOT NULL,        -- ISO 8601 UTC
+            reported_on     TEXT NOT NULL,        -- its UTC date
+            guild_id        INTEGER
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS mistake_reports_once  -- one per member, entry and day
+            ON mistake_reports (user_hash, entry_id, reported_on);
+        CREATE INDEX IF NOT EXISTS mistake_reports_at ON mistake_reports (at);
+        CREATE INDEX IF NOT EXISTS mistake_reports_guild_at ON mistake_reports (guild_id, at);
+        CREATE INDEX IF NOT EXISTS quiz_answers_member_day
+            ON quiz_answers (guild_id, user_hash, answered_on);
+        """,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     name: str
@@ -249,6 +292,7 @@ STEPS: tuple[Migration, ...] = (
     Migration("indexes and the daily problem", _v2_indexes_and_daily_problem, pg.V2_INDEXES),
     Migration("indexed state: the daily queue and claims", _v3_indexed_state, pg.V3_INDEXED_STATE),
     Migration("spaced-repetition review and its reminders", _v4_review, pg.V4_REVIEW),
+    Migration("exams and mistake reports", _v5_exams_and_reports, pg.V5_EXAMS_AND_REPORTS),
 )
 MIGRATIONS: tuple[Step, ...] = tuple(step.sqlite for step in STEPS)
 LATEST = len(STEPS)

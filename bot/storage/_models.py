@@ -141,7 +141,8 @@ class Count:
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """Usage of the query log. Rows still queued in memory are not counted."""
+    """Usage of the query log, and the reports of mistakes in the same period and server.
+    Rows still queued in memory are not counted."""
 
     total: int
     failed: int
@@ -152,6 +153,7 @@ class Stats:
     median_ms: float | None
     since: datetime | None = None
     guild_id: int | None = None
+    reports: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -31,7 +31,16 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
-from bot.storage import _daily_pg, _guilds_pg, _meta_pg, _review_pg, _scores_pg, _usage_pg
+from bot.storage import (
+    _daily_pg,
+    _exams_pg,
+    _guilds_pg,
+    _meta_pg,
+    _reports_pg,
+    _review_pg,
+    _scores_pg,
+    _usage_pg,
+)
 from bot.storage._dialect import Dialect
 from bot.storage._events import MAX_EVENT_BYTES, Event, EventHub, Handler
 from bot.storage._migrations import migrate_pg
@@ -49,6 +58,8 @@ DIALECT = Dialect(
     review=_review_pg,
     usage=_usage_pg,
     meta=_meta_pg,
+    exams=_exams_pg,
+    reports=_reports_pg,
 )
 SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_WRITERS = 4

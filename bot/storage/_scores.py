@@ -121,6 +121,20 @@ async def progress(conn: aiosqlite.Connection, guild_id: int, user_hash: str) ->
         return [SectionScore(row[0], row[1], row[2]) for row in await cursor.fetchall()]
 
 
+ANSWERS_PER_DAY = (
+    "SELECT answered_on, COUNT(*) FROM quiz_answers WHERE guild_id = ? AND user_hash = ? "
+    "AND answered_on >= ? GROUP BY answered_on"
+)
+
+
+async def answers_per_day(
+    conn: aiosqlite.Connection, guild_id: int, user_hash: str, since: date
+) -> dict[date, int]:
+    """Grouped in the order of quiz_answers_member_day: no sort of the member's history."""
+    async with conn.execute(ANSWERS_PER_DAY, (guild_id, user_hash, since.isoformat())) as cursor:
+        return {date.fromisoformat(day): n for day, n in await cursor.fetchall()}
+
+
 async def activity_dates(conn: aiosqlite.Connection, guild_id: int, user_hash: str) -> list[date]:
     async with conn.execute(
         "SELECT active_on FROM activity WHERE guild_id = ? AND user_hash = ? ORDER BY active_on",

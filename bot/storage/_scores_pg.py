@@ -89,6 +89,18 @@ async def progress(conn: Any, guild_id: int, user_hash: str) -> list[SectionScor
     return [SectionScore(row[0], row[1], row[2]) for row in rows]
 
 
+async def answers_per_day(conn: Any, guild_id: int, user_hash: str, since: date) -> dict[date, int]:
+    """Grouped off quiz_answers_member_day, as in SQLite."""
+    rows = await conn.fetch(
+        "SELECT answered_on, COUNT(*) FROM quiz_answers WHERE guild_id = $1 AND user_hash = $2 "
+        "AND answered_on >= $3 GROUP BY answered_on",
+        guild_id,
+        user_hash,
+        since,
+    )
+    return {row[0]: row[1] for row in rows}
+
+
 async def activity_dates(conn: Any, guild_id: int, user_hash: str) -> list[date]:
     rows = await conn.fetch(
         "SELECT active_on FROM activity WHERE guild_id = $1 AND user_hash = $2 ORDER BY active_on",

@@ -29,7 +29,7 @@ from typing import TypeVar
 
 import aiosqlite
 
-from bot.storage import _daily, _guilds, _meta, _review, _scores, _usage
+from bot.storage import _daily, _exams, _guilds, _meta, _reports, _review, _scores, _usage
 from bot.storage._connection import MEMORY, connect, is_bad_data, is_busy, needs_reopen
 from bot.storage._dialect import Dialect
 from bot.storage._events import Event, EventHub, Handler
@@ -42,7 +42,14 @@ T = TypeVar("T")
 Work = Callable[[aiosqlite.Connection], Awaitable[T]]
 
 DIALECT = Dialect(
-    guilds=_guilds, daily=_daily, scores=_scores, review=_review, usage=_usage, meta=_meta
+    guilds=_guilds,
+    daily=_daily,
+    scores=_scores,
+    review=_review,
+    usage=_usage,
+    meta=_meta,
+    exams=_exams,
+    reports=_reports,
 )
 DEFAULT_READERS = 3
 _BUSY_PRAGMA_SLACK_MS = 50  # re-set the busy timeout only when the wait left differs this much

@@ -6,8 +6,9 @@ database past the busy timeout; try again later). What is the same for every eng
 user hashing, the settings cache, the query-log queue, pruning and export loops, events. An
 engine (`_sqlite.SqliteEngine` for a file, `_postgres.PostgresEngine` for a `postgresql://`
 URL) owns connections and transactions, and brings its dialect: the SQL in one module per
-concern, SQLite's (`_guilds`, `_daily`, `_scores`, `_review`, `_usage`, `_meta`) beside
-PostgreSQL's (`_guilds_pg`, ...), each with the same functions.
+concern, SQLite's (`_guilds`, `_daily`, `_scores`, `_review`, `_usage`, `_meta`, `_exams`,
+`_reports`) beside PostgreSQL's (`_guilds_pg`, ...), each with the same functions. `Storage` is
+also the `bot.review.ReviewStore`, the `bot.exam.ExamStore` and the `bot.reports.ReportStore`.
 
 Guarantees every engine keeps:
 - reads never wait for writes: a long write, or another process holding the write lock, delays
@@ -25,11 +26,14 @@ import hmac
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from bot.deck import Deck
+from bot.exam import ExamRecord
+from bot.reports import MistakeReport
 from bot.review import REMINDERS_EVENT, CardState, ReviewEntry, ReviewSettings, ReviewTotals
 from bot.storage import _postgres, _scores
 from bot.storage._dialect import Dialect
@@ -426,16 +430,28 @@ class Storage:
         )
         return await self._read(work)
 
+    async def answers_per_day(self, guild_id: int, user_id: int, since: date) -> dict[date, int]:
+        """A member's quiz answers per local day from `since` on (the activity calendar)."""
+        user = self.user_hash(user_id)
+        work = partial(
+            self._sql.scores.answers_per_day, guild_id=guild_id, user_hash=user, since=since
+        )
+        return await self._read(work)
+
     async def forget_user(self, user_id: int) -> int:
         """Delete everything keyed by this user's hash (scores, activity, review cards, log and
-        settings), queued log rows included, in one transaction; return count."""
+        settings, exams, reports of mistakes), queued log rows included, in one transaction;
+        return count."""
         user = self.user_hash(user_id)
         removed = await self._writer.discard(lambda row: row[3] == user)
         return removed + await self._write(partial(self._forget, user_hash=user))
 
     async def _forget(self, conn: Any, user_hash: str) -> int:
-        scores = await self._sql.scores.forget(conn, user_hash=user_hash)
-        return scores + await self._sql.review.forget(conn, user_hash=user_hash)
+        """Every table keyed by the user's hash, in the one transaction of `forget_user`."""
+        deleted = 0
+        for concern in (self._sql.scores, self._sql.review, self._sql.exams, self._sql.reports):
+            deleted += await concern.forget(conn, user_hash=user_hash)
+        return deleted
 
     # -- spaced-repetition review (the `bot.review.ReviewStore` protocol) ---------------------
 
@@ -543,13 +559,64 @@ class Storage:
         """Delete the member's review cards, log, settings and claims; return count."""
         return await self._write(partial(self._sql.review.forget, user_hash=user_hash))
 
+    # -- exams (bot.exam.ExamStore) -----------------------------------------------------------
+
+    async def save_exam(self, record: ExamRecord) -> None:
+        """Append one finished exam."""
+        await self._write(partial(self._sql.exams.save, record=record))
+
+    async def exam_history(
+        self, user_hash: str, section: str | None, limit: int
+    ) -> list[ExamRecord]:
+        """The member's latest exams, newest first: of one section, or (None) of all exams."""
+        work = partial(self._sql.exams.history, user_hash=user_hash, section=section, limit=limit)
+        return await self._read(work)
+
+    async def forget_exams(self, user_hash: str) -> int:
+        """Delete the member's exams (`forget_user` does this too); return how many."""
+        return await self._write(partial(self._sql.exams.forget, user_hash=user_hash))
+
+    # -- reports of mistakes (bot.reports.ReportStore) ----------------------------------------
+
+    async def add_report(self, report: MistakeReport) -> bool:
+        """Store the report; False (nothing stored) if the member already reported this entry
+        on that UTC day."""
+        return await self._write(partial(self._sql.reports.add, report=report))
+
+    async def mistake_reports(self, since: datetime | None = None) -> list[MistakeReport]:
+        """Reports at or after `since`, oldest first."""
+        return await self._read(partial(self._sql.reports.listed, since=since))
+
+    async def count_reports(self, since: datetime | None = None) -> int:
+        return await self._read(partial(self._sql.reports.count, since=since))
+
+    async def forget_reports(self, user_hash: str) -> int:
+        """Delete the member's reports (`forget_user` does this too); return how many."""
+        return await self._write(partial(self._sql.reports.forget, user_hash=user_hash))
+
+    async def report_channel(self, guild_id: int) -> int | None:
+        """The server's moderators' channel for reports, if set."""
+        return await self._read(partial(self._sql.reports.channel, guild_id=guild_id))
+
+    async def set_report_channel(self, guild_id: int, channel_id: int | None) -> None:
+        """Set (None: clear) only that column of the server's settings."""
+        await self._write(
+            partial(self._sql.reports.set_channel, guild_id=guild_id, channel_id=channel_id)
+        )
+
     # -- statistics and maintenance -----------------------------------------------------------
 
     async def stats(
         self, since: datetime | None = None, guild_id: int | None = None, limit: int = 10
     ) -> Stats:
-        """Usage of the query log for one server or all (None), since a time or all time."""
-        work = partial(self._sql.usage.stats, since=since, guild_id=guild_id, limit=limit)
+        """Usage of the query log for one server or all (None), since a time or all time, with
+        the reports of mistakes counted in the same scope (one read)."""
+
+        async def work(conn: Any) -> Stats:
+            usage = await self._sql.usage.stats(conn, since=since, guild_id=guild_id, limit=limit)
+            reports = await self._sql.reports.count(conn, since=since, guild_id=guild_id)
+            return replace(usage, reports=reports)
+
         return await self._read(work)
 
     async def prune(self, before: datetime) -> int:

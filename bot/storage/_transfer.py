@@ -57,6 +57,7 @@ TABLES: tuple[Table, ...] = (
         (
             "guild_id", "daily_channel_id", "daily_time", "timezone", "daily_enabled",
             "daily_discussion", "prefix", "daily_problem", "daily_next_at", "daily_next_on",
+            "report_channel_id",
         ),
         {
             "daily_enabled": _flag,
@@ -114,6 +115,24 @@ TABLES: tuple[Table, ...] = (
         "review_reminders",
         ("user_hash", "local_date", "claimed_at"),
         {"local_date": _day, "claimed_at": _moment},
+    ),
+    Table(
+        "exam_results",
+        (
+            "id", "user_hash", "section", "started_at", "finished_at", "asked", "correct",
+            "timed_out", "by_section",
+        ),
+        {"started_at": _moment, "finished_at": _moment, "timed_out": _flag},
+        identity=True,
+    ),
+    Table(
+        "mistake_reports",
+        (
+            "id", "entry_id", "content_version", "what", "source", "user_hash", "at",
+            "reported_on", "guild_id",
+        ),
+        {"at": _moment, "reported_on": _day},
+        identity=True,
     ),
 )  # fmt: skip
 

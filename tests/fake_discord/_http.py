@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,29 +52,45 @@ def no_content() -> web.Response:
     return web.Response(status=204)
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file the bot uploaded: its name, its bytes and the description (alt text) that
+    `payload_json` gave it."""
+
+    filename: str
+    data: bytes
+    description: str | None = None
+
+
 @dataclass
 class Body:
-    """A request body: JSON, or multipart with `payload_json` plus attached files (their names
-    and, in the same order, their bytes)."""
+    """A request body: JSON, or multipart with `payload_json` plus the attached files."""
 
     data: dict[str, Any]
-    files: list[str] = field(default_factory=list)
-    contents: list[bytes] = field(default_factory=list)
+    files: list[Attachment] = field(default_factory=list)
+
+
+_FILE_PART = re.compile(r"files\[(\d+)\]")
 
 
 async def read_body(request: web.Request) -> Body:
     if request.content_type.startswith("multipart/"):
         data: dict[str, Any] = {}
-        files: list[str] = []
-        contents: list[bytes] = []
+        parts: list[tuple[str, str, bytes]] = []
         reader = await request.multipart()
         async for part in reader:
             if part.name == "payload_json":
                 data = json.loads(await part.text())
             else:
-                files.append(part.filename or part.name or "file")
-                contents.append(bytes(await part.read()))
-        return Body(data, files, contents)
+                parts.append((part.name or "", part.filename or part.name or "file",
+                              bytes(await part.read())))  # fmt: skip
+        described = {str(a.get("id")): a for a in data.get("attachments") or []}
+        files = []
+        for name, filename, content in parts:
+            index = _FILE_PART.fullmatch(name)
+            meta = described.get(index.group(1) if index else "", {})
+            files.append(Attachment(filename, content, meta.get("description")))
+        return Body(data, files)
     if not request.body_exists:
         return Body({})
     return Body(await request.json())

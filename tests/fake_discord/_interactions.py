@@ -10,13 +10,14 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from ._limits import LABEL, modal_inputs
 from ._records import EPHEMERAL_FLAG, iter_components
 from ._world import BOT_PERMISSIONS, Channel, Role, User, World
 
 if TYPE_CHECKING:
     from ._server import FakeDiscord
 
-APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE = 2, 3, 4
+APPLICATION_COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 2, 3, 4, 5
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 STRING, INTEGER, BOOLEAN, USER, CHANNEL, ROLE, NUMBER = 3, 4, 5, 6, 7, 8, 10
 
@@ -63,6 +64,50 @@ class InteractionBuilder:
         assert channel is not None, f"message {message['id']} is in an unknown channel"
         payload = self._base(COMPONENT, user, channel, data)
         payload["message"] = message
+        return payload
+
+    def modal_submit(
+        self,
+        modal: dict[str, Any],
+        values: dict[str, str],
+        user: User,
+        channel: Channel,
+        message: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Submit the modal the bot showed (`modal`: its callback data) with `values` by input
+        custom id, as the Discord client does: required inputs filled, lengths in bounds."""
+        inputs = {i["custom_id"]: i for i in modal_inputs(modal)}
+        unknown = set(values) - set(inputs)
+        if unknown:
+            raise AssertionError(
+                f"the modal has no inputs {sorted(unknown)}; it has {sorted(inputs)}"
+            )
+        for custom_id, text_input in inputs.items():
+            value = values.get(custom_id, "")
+            if text_input.get("required", True) and not value:
+                raise AssertionError(f"the modal requires {custom_id!r}")
+            low, high = text_input.get("min_length", 0), text_input.get("max_length", 4000)
+            if value and not low <= len(value) <= high:
+                raise AssertionError(f"{custom_id!r} must be {low}..{high} characters")
+
+        def submitted(text_input: dict[str, Any]) -> dict[str, Any]:
+            value = values.get(text_input["custom_id"], "")
+            return {"type": 4, "id": text_input.get("id", 0), "custom_id": text_input["custom_id"],
+                    "value": value}  # fmt: skip
+
+        components = []
+        for component in modal.get("components") or []:
+            if component.get("type") == LABEL:
+                inner = component["component"]
+                components.append({"type": LABEL, "id": component.get("id", 0),
+                                   "component": submitted(inner)})  # fmt: skip
+            else:
+                row = [submitted(c) for c in component.get("components") or []]
+                components.append({"type": 1, "components": row})
+        data = {"custom_id": modal["custom_id"], "components": components}
+        payload = self._base(MODAL_SUBMIT, user, channel, data)
+        if message is not None:
+            payload["message"] = message
         return payload
 
     def user_message(

@@ -142,3 +142,39 @@ def _check_command_shape(problems: Problems, path: str, node: dict[str, Any], *,
             if len(option.get("choices") or []) > 25:
                 problems.append((f"{option_path}.choices", "Must be 25 or fewer in length."))
         _check_command_shape(problems, option_path, option, slash=True)
+
+
+TEXT_INPUT, LABEL, ACTION_ROW = 4, 18, 1
+
+
+def modal_inputs(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The text inputs of a modal, whether inside labels or (older) action rows."""
+    inputs = []
+    for component in data.get("components") or []:
+        if component.get("type") == LABEL:
+            inputs.append(component.get("component") or {})
+        elif component.get("type") == ACTION_ROW:
+            inputs.extend(component.get("components") or [])
+    return [c for c in inputs if c.get("type") == TEXT_INPUT]
+
+
+def check_modal(data: dict[str, Any]) -> Problems:
+    problems: Problems = []
+    _too_long(problems, "data.custom_id", data.get("custom_id"), 100, required=True)
+    _too_long(problems, "data.title", data.get("title"), 45, required=True)
+    components = data.get("components") or []
+    if not 1 <= len(components) <= 5:
+        problems.append(("data.components", "Must be between 1 and 5 in length."))
+    for i, component in enumerate(components):
+        if component.get("type") == LABEL:
+            _too_long(problems, f"data.components.{i}.label", component.get("label"), 45,
+                      required=True)  # fmt: skip
+            _too_long(problems, f"data.components.{i}.description",
+                      component.get("description"), 100)  # fmt: skip
+    for text_input in modal_inputs(data):
+        _too_long(problems, "data.components.custom_id", text_input.get("custom_id"), 100,
+                  required=True)  # fmt: skip
+        low, high = text_input.get("min_length", 0), text_input.get("max_length", 4000)
+        if not 0 <= low <= high <= 4000:
+            problems.append(("data.components.max_length", "Must be 4000 or fewer."))
+    return problems

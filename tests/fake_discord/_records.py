@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._http import Attachment
+
 EPHEMERAL_FLAG = 1 << 6
 LOADING_FLAG = 1 << 7
 
@@ -88,6 +90,11 @@ class MessageView:
         """Every button, flattened out of the action rows, in display order."""
         return [c for c in iter_components(self.components) if c.get("type") == 2]
 
+    @property
+    def attachments(self) -> list[dict[str, Any]]:
+        """The message's attachments as Discord lists them (file name, size, description)."""
+        return self._view().get("attachments") or []
+
     def button(self, label: str) -> dict[str, Any]:
         for candidate in self.buttons:
             if candidate.get("label") == label:
@@ -129,6 +136,7 @@ class Response(MessageView):
     callback_type: int | None = None
     message: dict[str, Any] | None = None
     allowed_mentions: dict[str, Any] | None = None
+    files: list[Attachment] = field(default_factory=list)  # uploaded with this response
 
     def _view(self) -> dict[str, Any]:
         return self.message if self.message is not None else self.data
@@ -203,7 +211,7 @@ class MessageRecord(MessageView):
     body: dict[str, Any]
     received_at: float = field(default_factory=time.perf_counter)
     edits: list[dict[str, Any]] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
+    files: list[Attachment] = field(default_factory=list)
 
     def _view(self) -> dict[str, Any]:
         return self.message

@@ -288,7 +288,6 @@ class _Routes:
             message_type=message_type,
             files=body.files,
             extra=extra,
-            contents=body.contents,
         )
         record = MessageRecord(message=message, body=body.data, files=body.files)
         await self.fake.message_log.add(record)
@@ -303,7 +302,7 @@ class _Routes:
         problems = check_message(body.data, files=len(body.files), editing=True)
         if problems:
             raise invalid_form(problems)
-        edited = self.fake.edit_message(int(message["id"]), body.data)
+        edited = self.fake.edit_message(int(message["id"]), body.data, body.files)
         await self.fake.message_log.touched()
         return ok(edited)
 

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ._http import (
     RECEIVED_AT,
+    Attachment,
     DiscordError,
     invalid_form,
     no_content,
@@ -20,7 +21,7 @@ from ._http import (
     snowflake,
     unknown,
 )
-from ._limits import check_choices, check_message
+from ._limits import check_choices, check_message, check_modal
 from ._records import LOADING_FLAG, FakeInteraction, Response
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ class _InteractionRoutes:
         data = body.data.get("data") or {}
         if callback_type == 8:
             problems = check_choices(data)
+        elif callback_type == 9:
+            problems = check_modal(data)
         elif callback_type in (4, 7):
             problems = check_message(data, files=len(body.files), editing=callback_type == 7)
         else:
@@ -86,6 +89,7 @@ class _InteractionRoutes:
             callback_type=callback_type,
             message=self.fake.snapshot(message_id) if callback_type in (4, 5, 7) else None,
             allowed_mentions=data.get("allowed_mentions"),
+            files=list(body.files),
         )
         self.fake.add_response(response)
         if request.query.get("with_response") not in ("1", "true", "True"):
@@ -93,7 +97,7 @@ class _InteractionRoutes:
         return ok(self._callback_answer(interaction, callback_type, response))
 
     def _apply(
-        self, interaction: FakeInteraction, callback_type: int, data: dict, files: list[str]
+        self, interaction: FakeInteraction, callback_type: int, data: dict, files: list[Attachment]
     ) -> int | None:
         """Create or update the message the callback is about; returns its id."""
         if callback_type in (4, 5):
@@ -104,7 +108,7 @@ class _InteractionRoutes:
             # The original response of a component interaction is the message holding it.
             interaction.original_message_id = int(interaction.payload["message"]["id"])
             if callback_type == 7:
-                self.fake.edit_message(interaction.original_message_id, data)
+                self.fake.edit_message(interaction.original_message_id, data, files)
         return interaction.original_message_id
 
     def _callback_answer(
@@ -125,11 +129,7 @@ class _InteractionRoutes:
         return answer
 
     def _new_message(
-        self,
-        interaction: FakeInteraction,
-        data: dict[str, Any],
-        files: list[str],
-        contents: list[bytes] | None = None,
+        self, interaction: FakeInteraction, data: dict[str, Any], files: list[Attachment]
     ) -> dict[str, Any]:
         payload = interaction.payload
         user = payload["member"]["user"] if "member" in payload else payload["user"]
@@ -152,7 +152,6 @@ class _InteractionRoutes:
             message_type=CHAT_INPUT_REPLY if is_command else 0,
             files=files,
             extra=extra,
-            contents=contents,
         )
 
     # -- webhook: followups and edits ----------------------------------------------------------
@@ -180,8 +179,10 @@ class _InteractionRoutes:
         problems = check_message(body.data, files=len(body.files))
         if problems:
             raise invalid_form(problems)
-        message = self._new_message(interaction, body.data, body.files, body.contents)
-        self._record(interaction, "followup", body.data, received_at, int(message["id"]))
+        message = self._new_message(interaction, body.data, body.files)
+        self._record(
+            interaction, "followup", body.data, received_at, int(message["id"]), body.files
+        )
         if request.query.get("wait") in ("1", "true", "True"):
             return ok(message)
         return no_content()
@@ -198,8 +199,8 @@ class _InteractionRoutes:
         problems = check_message(body.data, files=len(body.files), editing=True)
         if problems:
             raise invalid_form(problems)
-        edited = self.fake.edit_message(message_id, body.data)
-        self._record(interaction, "edit", body.data, received_at, message_id)
+        edited = self.fake.edit_message(message_id, body.data, body.files)
+        self._record(interaction, "edit", body.data, received_at, message_id, body.files)
         await self.fake.message_log.touched()
         return ok(edited)
 
@@ -218,6 +219,7 @@ class _InteractionRoutes:
         data: dict[str, Any],
         received_at: float,
         message_id: int,
+        files: list[Attachment] | None = None,
     ) -> None:
         response = Response(
             interaction=interaction,
@@ -226,5 +228,6 @@ class _InteractionRoutes:
             received_at=received_at,
             message=self.fake.snapshot(message_id),
             allowed_mentions=data.get("allowed_mentions"),
+            files=list(files or []),
         )
         self.fake.add_response(response)

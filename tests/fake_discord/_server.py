@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ._gateway import GatewaySession
 from ._holds import Hold, Holds
+from ._http import Attachment
 from ._ids import Snowflakes
 from ._ratelimits import RateLimitHit, RateLimits
 from ._records import (
@@ -231,6 +232,15 @@ class FakeDiscord:
         assert interaction.answer is not None
         return interaction.answer
 
+    async def wait_for_kind(self, interaction_id: int, kind: str) -> Response:
+        """The interaction's first response of `kind` ("callback", "followup", "edit")."""
+        interaction = self.interactions[interaction_id]
+        responses = await self._bounded(
+            interaction.wait_until(lambda found: any(r.kind == kind for r in found)),
+            f"no {kind} for {interaction.label}",
+        )
+        return next(r for r in responses if r.kind == kind)
+
     async def wait_for_responses(self, interaction_id: int, count: int) -> list[Response]:
         """The interaction's responses once there are at least `count` (callback, edits, ...)."""
         interaction = self.interactions[interaction_id]
@@ -322,9 +332,8 @@ class FakeDiscord:
         data: dict[str, Any],
         *,
         message_type: int = 0,
-        files: list[str] | None = None,
+        files: list[Attachment] | None = None,
         extra: dict[str, Any] | None = None,
-        contents: list[bytes] | None = None,
     ) -> dict[str, Any]:
         message_id = self.ids.next()
         channel = self.world.channel(channel_id)
@@ -341,7 +350,7 @@ class FakeDiscord:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": self._attachments(data, files or [], contents or []),
+            "attachments": [self._new_attachment(file) for file in files or []],
             "embeds": [_embed(e) for e in data.get("embeds") or []],
             "components": data.get("components") or [],
             "pinned": False,
@@ -357,31 +366,21 @@ class FakeDiscord:
             channel.message_count += 1
         return message
 
-    def _attachments(
-        self, data: dict[str, Any], files: list[str], contents: list[bytes]
-    ) -> list[dict[str, Any]]:
-        """Uploaded files as Discord lists them, with the description (alt text) the message's
-        `attachments` gave each; their bytes are kept in `attachment_data` by attachment id."""
-        described = data.get("attachments") or []
-        made = []
-        for index, name in enumerate(files):
-            attachment = _attachment(self.ids.next(), name)
-            if index < len(described) and described[index].get("description"):
-                attachment["description"] = described[index]["description"]
-            if index < len(contents):
-                attachment["size"] = len(contents[index])
-                self.attachment_data[int(attachment["id"])] = contents[index]
-            made.append(attachment)
-        return made
-
     def _guild_id_of(self, channel_id: int) -> int:
         channel = self.world.channel(channel_id)
         return channel.guild_id if channel is not None else self.world.guild_id
 
-    def edit_message(self, message_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    def edit_message(
+        self, message_id: int, data: dict[str, Any], files: list[Attachment] | None = None
+    ) -> dict[str, Any]:
+        """Apply an edit. `attachments` in the payload lists the ones to keep (by id) and the
+        new files (by index), as Discord reads it."""
         message = self.message_store[message_id]
         for key in EDITABLE_MESSAGE_KEYS:
-            if key in data and data[key] is not None:
+            if key == "attachments":
+                if key in data or files:
+                    message[key] = self._attachments_after_edit(message, data, files or [])
+            elif key in data and data[key] is not None:
                 message[key] = [_embed(e) for e in data[key]] if key == "embeds" else data[key]
         message["flags"] = int(message.get("flags") or 0) & ~LOADING_FLAG
         message["edited_timestamp"] = iso()
@@ -389,6 +388,22 @@ class FakeDiscord:
         if record is not None:
             record.edits.append(dict(message))
         return message
+
+    def _attachments_after_edit(
+        self, message: dict[str, Any], data: dict[str, Any], files: list[Attachment]
+    ) -> list[dict[str, Any]]:
+        listed = data.get("attachments")
+        if listed is None:  # no list: the old ones stay, new files are added
+            return [*message.get("attachments", []), *(self._new_attachment(f) for f in files)]
+        old = {a["id"]: a for a in message.get("attachments", [])}
+        kept = [old[str(a["id"])] for a in listed if str(a.get("id")) in old]
+        return kept + [self._new_attachment(file) for file in files]
+
+    def _new_attachment(self, file: Attachment) -> dict[str, Any]:
+        """An uploaded file as Discord lists it; its bytes are kept in `attachment_data`."""
+        attachment = _attachment(self.ids.next(), file)
+        self.attachment_data[int(attachment["id"])] = file.data
+        return attachment
 
     def snapshot(self, message_id: int | None) -> dict[str, Any] | None:
         """The message as it is now. A shallow copy is enough: every change to a stored
@@ -442,6 +457,12 @@ def _embed(embed: dict[str, Any]) -> dict[str, Any]:
     return {"type": "rich", **embed}
 
 
-def _attachment(attachment_id: int, filename: str) -> dict[str, Any]:
-    url = f"https://cdn.invalid/attachments/{attachment_id}/{filename}"
-    return {"id": str(attachment_id), "filename": filename, "size": 0, "url": url, "proxy_url": url}
+def _attachment(attachment_id: int, file: Attachment) -> dict[str, Any]:
+    url = f"https://cdn.invalid/attachments/{attachment_id}/{file.filename}"
+    found: dict[str, Any] = {"id": str(attachment_id), "filename": file.filename,
+                             "size": len(file.data), "url": url, "proxy_url": url}  # fmt: skip
+    if file.data.startswith(b"\x89PNG\r\n\x1a\n"):
+        found["content_type"] = "image/png"
+    if file.description is not None:
+        found["description"] = file.description
+    return found

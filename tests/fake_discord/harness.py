@@ -197,6 +197,32 @@ class BotHarness:
         payload = self.build.component(custom_id, current, self._user(user), values)
         return await self.fake.dispatch_interaction(payload, f"click {custom_id!r}")
 
+    async def submit_modal(
+        self,
+        modal: Response,
+        values: dict[str, str],
+        *,
+        user: Who | None = None,
+    ) -> Response:
+        """Fill in and submit the modal the bot answered `modal`'s interaction with."""
+        interaction = await self.dispatch_modal(modal, values, user=user)
+        return await self.fake.wait_for_answer(interaction.id)
+
+    async def dispatch_modal(
+        self, modal: Response, values: dict[str, str], *, user: Who | None = None
+    ) -> FakeInteraction:
+        assert modal.callback_type == 9, f"{modal!r} is not a modal"
+        opened_by = modal.interaction.payload
+        who = self._user(user)
+        assert opened_by["member"]["user"]["id"] == str(who.id), "only its opener sees a modal"
+        channel = self.world.channel(int(opened_by["channel_id"]))
+        assert channel is not None
+        payload = self.build.modal_submit(
+            modal.data, values, who, channel, opened_by.get("message")
+        )
+        label = f"modal {modal.data.get('custom_id')!r}"
+        return await self.fake.dispatch_interaction(payload, label)
+
     async def send_message(
         self,
         content: str,
