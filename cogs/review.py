@@ -54,7 +54,7 @@ from bot.review import (
 from bot.schedule import ScheduleError, load_timezone, timezone_choices
 from bot.timers import MAX_SLEEP, SHARED_MAX_SLEEP
 from cogs._study import resolve_section, section_autocomplete
-from cogs._ui import ReportingView, card_to_embed, guarded
+from cogs._ui import ReportingView, add_report_button, card_to_embed, guarded
 from cogs.errors import send_ephemeral
 
 if TYPE_CHECKING:
@@ -197,14 +197,17 @@ def front_view(owner_id: int, session: ReviewSession, card: Flashcard) -> discor
     return view
 
 
-def back_view(owner_id: int, session: ReviewSession, card: Flashcard) -> discord.ui.View:
-    """Again, Hard, Good, Easy. (A "Report a mistake" button for `card.entry_id` belongs in
-    the same view: the back is an answer card like any other.)"""
+def back_view(
+    owner_id: int, session: ReviewSession, card: Flashcard, version: str
+) -> discord.ui.View:
+    """Again, Hard, Good, Easy, and below them "Report a mistake" for the card's entry: the
+    back is an answer card like any other."""
     kind, scoped = _scope(session)
     view = ReportingView(timeout=None)
     for rating, label in RATINGS:
         style = RATING_STYLES[rating]
         view.add_item(ReviewButton(str(int(rating)), owner_id, kind, scoped, card.id, label, style))
+    add_report_button(view, card.entry_id, version, row=1)
     return view
 
 
@@ -280,7 +283,7 @@ class Review(commands.Cog):
         title, remaining = self._section_title(card), session.remaining
         if show_back:
             embed = card_to_embed(back_card(card, title, remaining))
-            view = back_view(owner_id, session, card)
+            view = back_view(owner_id, session, card, self.bot.library.version)
         else:
             embed = card_to_embed(front_card(card, title, remaining))
             view = front_view(owner_id, session, card)

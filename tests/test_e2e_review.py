@@ -17,6 +17,7 @@ from bot import timers
 from bot.content import Library
 from bot.pictures import PictureRenderer
 from bot.review import DMS_CLOSED, card_id
+from cogs._ui import REPORT_LABEL
 from cogs.review import NO_DMS
 from tests.fake_discord import BotHarness, FakeDiscord, MessageRecord, Response, running_bot
 from tests.fake_discord.peacebot import peacebot_client
@@ -81,8 +82,12 @@ def reminders_in(harness: BotHarness, user: str) -> list[MessageRecord]:
 async def rate(harness: BotHarness, on_screen: Response, label: str) -> Response:
     """Show the answer of the card on screen, then press `label` on its back."""
     back = await harness.click(on_screen.button("Show answer")["custom_id"], on_screen)
-    assert [b["label"] for b in back.buttons] == ["Again", "Hard", "Good", "Easy"]
+    assert [b["label"] for b in back.buttons] == ["Again", "Hard", "Good", "Easy", REPORT_LABEL]
     assert shown_card(back) == shown_card(on_screen)
+    # The back is an answer card: its report button names the entry and the content version.
+    version, entry = back.button(REPORT_LABEL)["custom_id"].split(":")[2:]
+    assert version == harness.bot.library.version
+    assert on_screen.button("Show answer")["custom_id"].endswith(f":{entry}")
     return await harness.click(back.button(label)["custom_id"], back)
 
 
@@ -113,7 +118,7 @@ async def test_five_cards_rated_then_a_restart_the_good_card_is_not_shown_first(
         # rebuilt from the database, at the card on screen.
         back = await harness.click(old_screen.button("Show answer")["custom_id"], old_screen)
         assert shown_card(back) == shown_card(old_screen)
-        assert [b["label"] for b in back.buttons] == ["Again", "Hard", "Good", "Easy"]
+        assert [b["label"] for b in back.buttons][:4] == ["Again", "Hard", "Good", "Easy"]
 
         fresh = await harness.slash("review start", {"kind": "terms"})
         first = shown_card(fresh)
