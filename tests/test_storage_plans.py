@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bot.daily import DailyScheduler
 from bot.storage import Storage
+from bot.storage._scores import TOTALS_BOARD
 from tests.storage_backends import Backend
 from tests.storage_helpers import GUILD, OTHER, USER, opened, record
 from tests.study_clock import FakeWallClock
@@ -155,6 +156,7 @@ TABLES = {
     "activity",
     "daily_claims",
     "meta",
+    "member_totals",
 }
 
 
@@ -177,6 +179,14 @@ async def test_per_server_queries_name_their_index(tmp_path: Path) -> None:
     assert due == [
         "SEARCH guild_settings USING COVERING INDEX guild_settings_daily_due (daily_next_at>? AND "
         "daily_next_at<?)"
+    ]
+    # The all-time leaderboard walks the server's running totals in board order (no sort of
+    # every member, let alone of their answers); only a tie on the last place is sorted by name.
+    board = plan(path, TOTALS_BOARD.replace("?", "1"))
+    assert board == [
+        "SEARCH t USING COVERING INDEX member_totals_board (guild_id=?)",
+        "SEARCH m USING INDEX sqlite_autoindex_members_1 (guild_id=? AND user_hash=?)",
+        "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY",
     ]
 
 

@@ -40,11 +40,11 @@ async def fill(path: Path) -> None:
 
 
 def test_every_table_of_the_schema_is_copied() -> None:
-    from bot.storage._migrations_pg import V1_BASE_TABLES, V3_INDEXED_STATE
+    from bot.storage._migrations import STEPS
 
     created = {
         line.split()[5]
-        for script in (V1_BASE_TABLES, V3_INDEXED_STATE)
+        for script in (step.postgres for step in STEPS)
         for line in script.splitlines()
         if line.startswith("CREATE TABLE IF NOT EXISTS")
     }
@@ -61,6 +61,7 @@ async def test_a_sqlite_database_moves_into_postgresql_whole(
     assert all(c.matches for c in copied)
     assert counts["query_log"] == 2500 and counts["quiz_answers"] == 4
     assert counts["members"] == 2 and counts["activity"] == 5 and counts["daily_claims"] == 1
+    assert counts["member_totals"] == 2
     async with opened(source) as old, postgres.opened() as new:
         assert new.user_hash(USER) == old.user_hash(USER)  # the salt came along
         assert await new.get_settings(GUILD) == await old.get_settings(GUILD)

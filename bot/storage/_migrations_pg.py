@@ -123,3 +123,20 @@ ALTER TABLE fact_deck DROP COLUMN IF EXISTS last_posted_on;
 UPDATE guild_settings SET daily_next_at = 'epoch'
     WHERE daily_enabled AND daily_channel_id IS NOT NULL AND daily_next_at IS NULL;
 """
+
+V4_MEMBER_TOTALS = """
+CREATE TABLE IF NOT EXISTS member_totals (
+    guild_id  bigint NOT NULL,
+    user_hash text NOT NULL,
+    answered  integer NOT NULL,
+    correct   integer NOT NULL,
+    PRIMARY KEY (guild_id, user_hash),
+    FOREIGN KEY (guild_id, user_hash)
+        REFERENCES members (guild_id, user_hash) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS member_totals_board ON member_totals (guild_id, correct DESC, answered);
+INSERT INTO member_totals (guild_id, user_hash, answered, correct)
+    SELECT guild_id, user_hash, COUNT(*), COUNT(*) FILTER (WHERE correct) FROM quiz_answers
+    GROUP BY guild_id, user_hash
+    ON CONFLICT DO NOTHING;
+"""
