@@ -57,7 +57,7 @@ async def build_old_database(path: Path, version: int) -> str | None:
                 "INSERT INTO fact_deck (guild_id, fact_order, position, last_posted_on, "
                 "last_fact_id) VALUES (42, '[\"f1\", \"f2\"]', 1, '2024-05-06', 'f1')"
             )
-        if version < 4:  # answers from before the running totals
+        if version < TOTALS:  # answers from before the running totals
             for statement in OLD_ANSWERS:
                 await conn.execute(statement)
         async with conn.execute("SELECT value FROM meta WHERE key = 'salt'") as cursor:
@@ -66,6 +66,8 @@ async def build_old_database(path: Path, version: int) -> str | None:
         await conn.close()
 
 
+# The step that adds the running totals (found by name: its number changes if steps land first).
+TOTALS = 1 + [step.name for step in STEPS].index("running totals per member")
 # Written with both engines' raw SQL: '1' and '0' read as booleans in PostgreSQL too.
 OLD_ANSWERS = (
     "INSERT INTO members (guild_id, user_hash, display_name) "
@@ -106,7 +108,7 @@ async def test_upgrade_from_every_version(tmp_path: Path, start: int) -> None:
             assert settings.daily_next_on == date(2024, 5, 7)
             assert await store.last_daily_claim(42) == date(2024, 5, 6)
             assert await store.get_deck(42) == Deck(("f1", "f2"), 1, "f1")
-        if 1 <= start < 4:  # the running totals were filled from the answers
+        if 1 <= start < TOTALS:  # the running totals were filled from the answers
             assert await store.leaderboard(41) == OLD_BOARD
         await store.set_daily_problem(43, "no permission")
         assert (await store.get_settings(43)).daily_problem == "no permission"
@@ -232,7 +234,7 @@ async def test_postgresql_upgrades_from_every_version(pg: Backend, start: int) -
                 "INSERT INTO fact_deck (guild_id, fact_order, position, last_posted_on, "
                 "last_fact_id) VALUES (42, '[\"f1\", \"f2\"]', 1, '2024-05-06', 'f1')"
             )
-        if 1 <= start < 4:
+        if 1 <= start < TOTALS:
             for statement in OLD_ANSWERS:
                 await conn.execute(statement)
         salt = await conn.fetchval("SELECT value FROM meta WHERE key = 'salt'") if start else None
@@ -247,7 +249,7 @@ async def test_postgresql_upgrades_from_every_version(pg: Backend, start: int) -
             assert settings.daily_next_on == date(2024, 5, 7)
             assert await store.last_daily_claim(42) == date(2024, 5, 6)
             assert await store.get_deck(42) == Deck(("f1", "f2"), 1, "f1")
-        if 1 <= start < 4:
+        if 1 <= start < TOTALS:
             assert await store.leaderboard(41) == OLD_BOARD
         if salt is not None:
             expected = hmac.new(bytes.fromhex(salt), str(USER).encode(), hashlib.sha256)
