@@ -468,7 +468,6 @@ async def measure(subject: Subject, info: dict, args: argparse.Namespace, path: 
         results[key] = {"quiet": quiet, "locked": locked, "answers_failed": lost}
         print(f"  {key}: p50 {percentile(quiet, 50):.2f} ms", file=sys.stderr, flush=True)
     results["insert_rate"] = {"rate": await insert_rate(storage, args.insert_rows)}
-    results["insert_rate"] = {"rate": await insert_rate(storage, args.insert_rows)}
     if args.all_servers:
         results["stats_all_30d"] = {
             "quiet": await sample(lambda: storage.stats(since=now - timedelta(days=30)), 0, 3)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sqlite3
 import struct
 from datetime import UTC, date, datetime, timedelta
@@ -363,6 +364,58 @@ async def test_leaderboard_shows_the_latest_display_name(storage: Storage) -> No
     assert (row.answered, row.correct) == (2, 2)
 
 
+TOTALS = "SELECT guild_id, user_hash, answered, correct FROM member_totals"
+GROUPED = (
+    "SELECT guild_id, user_hash, COUNT(*), SUM(CASE WHEN correct THEN 1 ELSE 0 END) "
+    "FROM quiz_answers GROUP BY guild_id, user_hash"
+)
+
+
+async def test_running_totals_equal_the_answers_after_saves_and_a_forget(
+    backend: Backend,
+) -> None:
+    """The all-time leaderboard reads running totals kept by each answer's save: they must
+    stay exactly the sum of the answers, through concurrent saves and a forgotten member."""
+    rng = random.Random(4)
+    players = [USER, OTHER, *range(500, 508)]
+    async with backend.opened() as store:
+        for _ in range(6):  # batches of concurrent saves, as a quiz's answers arrive
+            await asyncio.gather(
+                *(
+                    store.record_answer(
+                        rng.choice((GUILD, 7)),
+                        user,
+                        f"player {user}",
+                        f"q{rng.randrange(5)}",
+                        rng.choice(("law", "mandates")),
+                        rng.random() < 0.6,
+                        date(2024, 5, rng.randrange(1, 28)),
+                    )
+                    for user in rng.choices(players, k=20)
+                )
+            )
+        await store.record_activity(GUILD, 509, "only active", date(2024, 5, 2))
+        assert sorted(await backend.rows(TOTALS)) == sorted(await backend.rows(GROUPED))
+        await store.forget_user(USER)
+        await store.record_answer(GUILD, OTHER, "Bo", "q1", "law", True, date(2024, 5, 28))
+        totals = sorted(await backend.rows(TOTALS))
+        assert totals == sorted(await backend.rows(GROUPED))
+        assert store.user_hash(USER) not in {row[1] for row in totals}
+
+        # The board from the totals is the board the answers give, ties broken by name.
+        names = dict(await backend.rows("SELECT user_hash, display_name FROM members"))
+        expected = sorted(
+            (
+                ScoreRow(names[user], user, answered, correct)
+                for guild, user, answered, correct in totals
+                if guild == GUILD
+            ),
+            key=lambda row: (-row.correct, row.answered, row.display_name),
+        )
+        assert await store.leaderboard(GUILD, limit=50) == expected
+        assert await store.leaderboard(GUILD, limit=3) == expected[:3]
+
+
 async def test_progress_per_section(storage: Storage) -> None:
     await answer(storage, USER, "Ann", "mandates", True, 1)
     await answer(storage, USER, "Ann", "mandates", False, 1)
@@ -472,7 +525,7 @@ async def check_forget_user(store: Storage, backend: Backend) -> None:
 
     assert await store.forget_user(USER) == 20 + 5 + 1 + 2 + 1  # log, queued, answer, days, name
     assert await store.flush()
-    for table in ("query_log", "members", "quiz_answers", "activity"):
+    for table in ("query_log", "members", "quiz_answers", "activity", "member_totals"):
         found = await backend.rows(f"SELECT COUNT(*) FROM {table} WHERE user_hash = ?", user)
         assert found == [(0,)]
     # Other people keep their rows.

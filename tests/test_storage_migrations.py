@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.deck import Deck
-from bot.storage import Storage, StorageError
+from bot.storage import ScoreRow, Storage, StorageError
 from bot.storage._connection import connect
 from bot.storage._migrations import LATEST, MIGRATIONS, STEPS, migrate, migrate_pg, schema_version
 from tests.storage_backends import Backend
@@ -57,10 +57,28 @@ async def build_old_database(path: Path, version: int) -> str | None:
                 "INSERT INTO fact_deck (guild_id, fact_order, position, last_posted_on, "
                 "last_fact_id) VALUES (42, '[\"f1\", \"f2\"]', 1, '2024-05-06', 'f1')"
             )
+        if version < TOTALS:  # answers from before the running totals
+            for statement in OLD_ANSWERS:
+                await conn.execute(statement)
         async with conn.execute("SELECT value FROM meta WHERE key = 'salt'") as cursor:
             return (await cursor.fetchone())[0]
     finally:
         await conn.close()
+
+
+# The step that adds the running totals (found by name: its number changes if steps land first).
+TOTALS = 1 + [step.name for step in STEPS].index("running totals per member")
+# Written with both engines' raw SQL: '1' and '0' read as booleans in PostgreSQL too.
+OLD_ANSWERS = (
+    "INSERT INTO members (guild_id, user_hash, display_name) "
+    "VALUES (41, 'a', 'Ann'), (41, 'b', 'Bo')",
+    "INSERT INTO quiz_answers (guild_id, user_hash, question_id, section_id, correct, answered_on) "
+    "VALUES (41, 'a', 'q', 'law', '1', '2024-05-01'), (41, 'a', 'q', 'law', '1', '2024-05-02'), "
+    "(41, 'a', 'q', 'law', '0', '2024-05-03'), (41, 'b', 'q', 'law', '1', '2024-05-01'), "
+    "(41, 'b', 'q', 'law', '0', '2024-05-02')",
+)
+# The all-time board of server 41 once the totals are filled from OLD_ANSWERS.
+OLD_BOARD = [ScoreRow("Ann", "a", 3, 2), ScoreRow("Bo", "b", 2, 1)]
 
 
 def test_there_are_several_numbered_migrations_each_in_both_forms() -> None:
@@ -90,6 +108,8 @@ async def test_upgrade_from_every_version(tmp_path: Path, start: int) -> None:
             assert settings.daily_next_on == date(2024, 5, 7)
             assert await store.last_daily_claim(42) == date(2024, 5, 6)
             assert await store.get_deck(42) == Deck(("f1", "f2"), 1, "f1")
+        if 1 <= start < TOTALS:  # the running totals were filled from the answers
+            assert await store.leaderboard(41) == OLD_BOARD
         await store.set_daily_problem(43, "no permission")
         assert (await store.get_settings(43)).daily_problem == "no permission"
         await store.record_answer(42, USER, "Ann", "q1", "mandates", True, date(2024, 5, 1))
@@ -214,6 +234,9 @@ async def test_postgresql_upgrades_from_every_version(pg: Backend, start: int) -
                 "INSERT INTO fact_deck (guild_id, fact_order, position, last_posted_on, "
                 "last_fact_id) VALUES (42, '[\"f1\", \"f2\"]', 1, '2024-05-06', 'f1')"
             )
+        if 1 <= start < TOTALS:
+            for statement in OLD_ANSWERS:
+                await conn.execute(statement)
         salt = await conn.fetchval("SELECT value FROM meta WHERE key = 'salt'") if start else None
     finally:
         await conn.close()
@@ -226,6 +249,8 @@ async def test_postgresql_upgrades_from_every_version(pg: Backend, start: int) -
             assert settings.daily_next_on == date(2024, 5, 7)
             assert await store.last_daily_claim(42) == date(2024, 5, 6)
             assert await store.get_deck(42) == Deck(("f1", "f2"), 1, "f1")
+        if 1 <= start < TOTALS:
+            assert await store.leaderboard(41) == OLD_BOARD
         if salt is not None:
             expected = hmac.new(bytes.fromhex(salt), str(USER).encode(), hashlib.sha256)
             assert store.user_hash(USER) == expected.hexdigest()[:32]

@@ -86,6 +86,7 @@ async def test_a_sqlite_database_moves_into_postgresql_whole(
     assert counts["members"] == 2 and counts["activity"] == 5 and counts["daily_claims"] == 1
     assert counts["review_cards"] == 1 and counts["review_log"] == 2
     assert counts["review_settings"] == 1 and counts["review_reminders"] == 1
+    assert counts["member_totals"] == 2
     async with opened(source) as old, postgres.opened() as new:
         assert new.user_hash(USER) == old.user_hash(USER)  # the salt came along
         assert await new.get_settings(GUILD) == await old.get_settings(GUILD)

@@ -280,6 +280,32 @@ async def _v5_exams_and_reports(conn: aiosqlite.Connection) -> None:
     )
 
 
+async def _v6_member_totals(conn: aiosqlite.Connection) -> None:
+    """A running total per member beside the answers, so the all-time leaderboard reads one
+    row per member instead of grouping the server's whole history; filled from the answers."""
+    await _run_script(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS member_totals (
+            guild_id  INTEGER NOT NULL,
+            user_hash TEXT NOT NULL,
+            answered  INTEGER NOT NULL,
+            correct   INTEGER NOT NULL,
+            PRIMARY KEY (guild_id, user_hash),
+            FOREIGN KEY (guild_id, user_hash)
+                REFERENCES members (guild_id, user_hash) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS member_totals_board
+            ON member_totals (guild_id, correct DESC, answered);
+        """,
+    )
+    await conn.execute(
+        "INSERT OR IGNORE INTO member_totals (guild_id, user_hash, answered, correct) "
+        "SELECT guild_id, user_hash, COUNT(*), SUM(correct) FROM quiz_answers "
+        "GROUP BY guild_id, user_hash"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     name: str
@@ -293,6 +319,7 @@ STEPS: tuple[Migration, ...] = (
     Migration("indexed state: the daily queue and claims", _v3_indexed_state, pg.V3_INDEXED_STATE),
     Migration("spaced-repetition review and its reminders", _v4_review, pg.V4_REVIEW),
     Migration("exams and mistake reports", _v5_exams_and_reports, pg.V5_EXAMS_AND_REPORTS),
+    Migration("running totals per member", _v6_member_totals, pg.V6_MEMBER_TOTALS),
 )
 MIGRATIONS: tuple[Step, ...] = tuple(step.sqlite for step in STEPS)
 LATEST = len(STEPS)

@@ -205,3 +205,20 @@ CREATE INDEX IF NOT EXISTS mistake_reports_guild_at ON mistake_reports (guild_id
 CREATE INDEX IF NOT EXISTS quiz_answers_member_day
     ON quiz_answers (guild_id, user_hash, answered_on);
 """
+
+V6_MEMBER_TOTALS = """
+CREATE TABLE IF NOT EXISTS member_totals (
+    guild_id  bigint NOT NULL,
+    user_hash text NOT NULL,
+    answered  integer NOT NULL,
+    correct   integer NOT NULL,
+    PRIMARY KEY (guild_id, user_hash),
+    FOREIGN KEY (guild_id, user_hash)
+        REFERENCES members (guild_id, user_hash) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS member_totals_board ON member_totals (guild_id, correct DESC, answered);
+INSERT INTO member_totals (guild_id, user_hash, answered, correct)
+    SELECT guild_id, user_hash, COUNT(*), COUNT(*) FILTER (WHERE correct) FROM quiz_answers
+    GROUP BY guild_id, user_hash
+    ON CONFLICT DO NOTHING;
+"""

@@ -49,11 +49,27 @@ async def record_answer(
         "answered_on) VALUES (?, ?, ?, ?, ?, ?)",
         (guild_id, user_hash, question_id, section_id, int(correct), local_date.isoformat()),
     )
+    await conn.execute(
+        "INSERT INTO member_totals (guild_id, user_hash, answered, correct) VALUES (?, ?, 1, ?) "
+        "ON CONFLICT (guild_id, user_hash) DO UPDATE "
+        "SET answered = answered + 1, correct = correct + excluded.correct",
+        (guild_id, user_hash, int(correct)),
+    )
 
 
-# The answers are grouped per member straight off the covering index quiz_answers_board
-# (guild, member, section, day, correct) in its own order; only the grouped rows (one per member)
-# are sorted, never the server's history.
+# All time: the running totals (one row per member, kept by record_answer), read in the order
+# of member_totals_board; only members tied on the last place are sorted by name. CROSS JOIN
+# keeps that order in SQLite (the totals outside, each member's name looked up by key); a plain
+# join lets the planner walk the server's members first and sort them all.
+TOTALS_BOARD = (
+    "SELECT m.display_name, t.user_hash, t.answered, t.correct FROM member_totals AS t "
+    "CROSS JOIN members AS m WHERE t.guild_id = ? "
+    "AND m.guild_id = t.guild_id AND m.user_hash = t.user_hash "
+    "ORDER BY t.correct DESC, t.answered ASC, m.display_name LIMIT ?"
+)
+# A section or a start date: the answers are grouped per member straight off the covering index
+# quiz_answers_board (guild, member, section, day, correct) in its own order; only the grouped
+# rows (one per member) are sorted, never the server's history.
 _BOARD = (
     "SELECT m.display_name, s.user_hash, s.answered, s.correct FROM ("
     "SELECT user_hash, COUNT(*) AS answered, SUM(correct) AS correct FROM quiz_answers "
@@ -62,7 +78,6 @@ _BOARD = (
     "ORDER BY s.correct DESC, s.answered ASC, m.display_name LIMIT ?"
 )
 BOARDS = {
-    (False, False): _BOARD.format(filters=""),
     (True, False): _BOARD.format(filters=" AND section_id = ?"),
     (False, True): _BOARD.format(filters=" AND answered_on >= ?"),
     (True, True): _BOARD.format(filters=" AND section_id = ? AND answered_on >= ?"),
@@ -100,6 +115,9 @@ async def leaderboard(
     limit: int,
 ) -> list[ScoreRow]:
     """Most correct answers first; on a tie, fewer attempts (better accuracy), then name."""
+    if section is None and since is None:
+        async with conn.execute(TOTALS_BOARD, (guild_id, limit)) as cursor:
+            return [ScoreRow(*row) for row in await cursor.fetchall()]
     params: list[object] = [guild_id]
     if section is not None:
         params.append(section)
@@ -161,7 +179,9 @@ async def activity_dates_of(
 
 
 async def forget(conn: aiosqlite.Connection, user_hash: str) -> int:
-    """Delete every row keyed by `user_hash`; return how many (cascaded rows counted too)."""
+    """Delete every row keyed by `user_hash`; return how many (cascaded rows counted too). The
+    member's running totals go with the member row (ON DELETE CASCADE), uncounted: they only
+    sum up the answers counted here."""
     deleted = 0
     for statement in (
         "DELETE FROM query_log WHERE user_hash = ?",

@@ -39,6 +39,15 @@ async def save_answer(
         correct,
         local_date,
     )
+    await conn.execute(
+        "INSERT INTO member_totals (guild_id, user_hash, answered, correct) "
+        "VALUES ($1, $2, 1, $3) ON CONFLICT (guild_id, user_hash) DO UPDATE "
+        "SET answered = member_totals.answered + 1, "
+        "correct = member_totals.correct + excluded.correct",
+        guild_id,
+        user_hash,
+        int(correct),
+    )
     await conn.execute(_ACTIVITY, guild_id, user_hash, local_date)
 
 
@@ -49,8 +58,16 @@ async def save_activity(
     await conn.execute(_ACTIVITY, guild_id, user_hash, local_date)
 
 
-# Grouped per member off the covering index quiz_answers_board in its own order (an index-only
-# scan); only the grouped rows (one per member) are sorted.
+# All time: the running totals in the order of member_totals_board (one row per member; an
+# incremental sort orders only members tied on correct and answered by name).
+TOTALS_BOARD = (
+    "SELECT m.display_name, t.user_hash, t.answered, t.correct FROM member_totals AS t "
+    "JOIN members AS m ON m.guild_id = t.guild_id AND m.user_hash = t.user_hash "
+    'WHERE t.guild_id = $1 ORDER BY t.correct DESC, t.answered ASC, m.display_name COLLATE "C" '
+    "LIMIT $2"
+)
+# A section or a start date: grouped per member off the covering index quiz_answers_board in its
+# own order (an index-only scan); only the grouped rows (one per member) are sorted.
 _BOARD = (
     "SELECT m.display_name, s.user_hash, s.answered, s.correct FROM ("
     "SELECT user_hash, COUNT(*) AS answered, COUNT(*) FILTER (WHERE correct) AS correct "
@@ -59,7 +76,6 @@ _BOARD = (
     'ORDER BY s.correct DESC, s.answered ASC, m.display_name COLLATE "C" LIMIT {limit}'
 )
 BOARDS = {
-    (False, False): _BOARD.format(filters="", limit="$2"),
     (True, False): _BOARD.format(filters=" AND section_id = $2", limit="$3"),
     (False, True): _BOARD.format(filters=" AND answered_on >= $2", limit="$3"),
     (True, True): _BOARD.format(filters=" AND section_id = $2 AND answered_on >= $3", limit="$4"),
@@ -69,6 +85,9 @@ BOARDS = {
 async def leaderboard(
     conn: Any, guild_id: int, section: str | None, since: date | None, limit: int
 ) -> list[ScoreRow]:
+    if section is None and since is None:
+        rows = await conn.fetch(TOTALS_BOARD, guild_id, limit)
+        return [ScoreRow(*row) for row in rows]
     params: list[object] = [guild_id]
     if section is not None:
         params.append(section)
@@ -128,7 +147,7 @@ async def activity_dates_of(
 
 
 async def forget(conn: Any, user_hash: str) -> int:
-    """Delete every row keyed by `user_hash`; return how many (cascaded rows counted too)."""
+    """Delete every row keyed by `user_hash`; return how many (as `_scores.forget` does)."""
     deleted = 0
     for statement in (
         "DELETE FROM query_log WHERE user_hash = $1",

@@ -80,6 +80,7 @@ TABLES: tuple[Table, ...] = (
         identity=True,
     ),
     Table("activity", ("guild_id", "user_hash", "active_on"), {"active_on": _day}),
+    Table("member_totals", ("guild_id", "user_hash", "answered", "correct"), {}),
     Table(
         "query_log",
         (
