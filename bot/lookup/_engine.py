@@ -202,7 +202,7 @@ class LookupEngine:
 
     def _fuzzy(self, text: str, name: str, kinds: Collection[str] | None, limit: int) -> Resolution:
         scored = self.names.fuzzy(name, kinds, limit)  # best first
-        matches = tuple(Match(self.library.get(eid), round(s, 1)) for eid, s in scored.items())
+        matches = tuple(Match(entry, round(score, 1)) for entry, score in scored)
         if not matches or matches[0].score < SUGGEST:
             return Resolution(text, Outcome.NONE)
         runner_up = matches[1].score if len(matches) > 1 else 0.0

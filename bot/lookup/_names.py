@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Collection, Iterable, Iterator
@@ -126,36 +127,56 @@ class NameIndex:
         return min((OSA.distance(key, label) for label in labels), default=99)
 
     # -- fuzzy -----------------------------------------------------------------------------
-    def fuzzy(self, key: str, kinds: Collection[str] | None, limit: int = 25) -> dict[str, float]:
-        """Entry id -> best score (0-100) of its labels against `key`, for the `limit` best
-        candidates, best first (among equal scores, the fewest edits first)."""
+    def fuzzy(
+        self, key: str, kinds: Collection[str] | None, limit: int = 25
+    ) -> list[tuple[Named, float]]:
+        """The `limit` best candidate entries and the best score (0-100) of their labels
+        against `key`, best first (among equal scores, the fewest edits first)."""
         scorer = fuzz.ratio if len(key) <= 3 else fuzz.WRatio  # "un": no partial matches
         query_words = keywords(key)
-        shape = sorted(query_words) if len(query_words) > 1 else None
+        several = len(query_words) > 1
+        shape = sorted(query_words) if several else None
         every_word = (1 << len(query_words)) - 1
-        picked, covered = self._candidates(key, query_words)
-        choices = {i: self.labels[i] for i in picked if wanted(self.owners[i], kinds)}
-        plain = self._plain
-        written = {i: plain[i] for i in choices if i in plain} if plain else {}
-        best: dict[int, tuple[float, str]] = {}  # label index -> (score, the form that got it)
-        for form in (choices, written) if written else (choices,):  # one C call each
-            for label, score, index in process.extract(
-                key, form, scorer=scorer, score_cutoff=SUGGEST - 10, limit=None
-            ):
-                if score > best.get(index, (0.0, ""))[0]:
-                    best[index] = (score, label)
+        picked, covered, skipped = self._candidates(key, query_words)
+        labels, owners, plain = self.labels, self.owners, self._plain
+        if kinds is not None:
+            picked = [i for i in picked if owners[i].kind in kinds]
+        # label index -> (score, the form that got it); one C call per form
+        best = {
+            picked[at]: (score, label)
+            for label, score, at in process.extract(
+                key, [labels[i] for i in picked], scorer=scorer, score_cutoff=SUGGEST - 10,
+                limit=None,
+            )
+        }  # fmt: skip
+        written = [i for i in picked if i in plain] if plain else ()
+        if written:
+            for label, score, at in process.extract(
+                key, [plain[i] for i in written], scorer=scorer, score_cutoff=SUGGEST - 10,
+                limit=None,
+            ):  # fmt: skip
+                if score > best.get(written[at], (0.0, ""))[0]:
+                    best[written[at]] = (score, label)
         rough: list[tuple[float, int, int, str]] = []  # (score before the checks, -edits, ...)
         same_words: dict[str, tuple[int, str]] = {}  # entry id -> its label with the words
+        length = len(key)
+        typo_edits = 1 + length // 10 if length >= TYPO_LENGTH else -1
+        distance = OSA.distance
         for index, (score, label) in best.items():
-            edits = OSA.distance(key, label)
-            if len(key) >= TYPO_LENGTH and edits <= 1 + len(key) // 10:
+            edits = distance(key, label)
+            if edits <= typo_edits:
                 # A typo or two of the whole label beats a part of the query that is a whole
                 # label ("neteeluda" is "Nete Luda", not "Luda").
-                score = max(score, 100 - 50 * edits / len(key))
+                score = max(score, 100 - 50 * edits / length)
             rough.append((score, -edits, index, label))
-            # (the query's stems all inside the label first: a cheap test that most fail)
-            if shape and all(w in label for w in query_words) and sorted(keywords(label)) == shape:
-                same_words[self.owners[index].id] = (index, label)
+            # (a label with every query stem was found by every query word, or by a word too
+            # common to follow: a cheap test that most fail)
+            if (
+                several
+                and covered.get(index, 0) | skipped == every_word
+                and sorted(keywords(label)) == shape
+            ):
+                same_words[owners[index].id] = (index, label)
         if len(same_words) == 1:  # the query's words in another order, and only one entry's
             ((index, label),) = same_words.values()
             rough.append((SAME_WORDS, 0, -1 - index, label))  # (negative: no checks for it)
@@ -163,7 +184,7 @@ class NameIndex:
         # no unchecked one can still reach the best `limit`.
         rough.sort(reverse=True)
         ranked: dict[str, tuple[float, int]] = {}  # entry id -> (score, -edits) of its best
-        numbers = _numbers(key)
+        numbers = _numbers(key) if _DIGIT.search(key) else None
         kth = 0.0  # the `limit`-th best score so far, once there are that many
         for score, edits, index, label in rough:
             if score < kth:
@@ -172,61 +193,77 @@ class NameIndex:
                 index = -1 - index
             else:
                 found_by = covered.get(index, 0)
-                if shape is not None and found_by != every_word:
+                if several and found_by != every_word:
                     # WRatio rewards a short name found inside a longer query; a name that
                     # covers one word of two ("molu" for "baia molu") is not what was meant.
                     score *= 0.55 + 0.45 * _coverage(query_words, found_by, label)
                 if numbers and numbers != _numbers(label):
                     score = min(score, 80.0)  # "article 4" is neither Article 41 nor 42
             mark = (score, edits)
-            eid = self.owners[index].id
+            eid = owners[index].id
             if mark > ranked.get(eid, (0.0, 0)):
                 ranked[eid] = mark
                 if len(ranked) >= limit and score > kth:  # (only a better one moves it)
                     kth = sorted(ranked.values(), reverse=True)[limit - 1][0]
         order = sorted(ranked, key=ranked.__getitem__, reverse=True)[:limit]
-        return {eid: ranked[eid][0] for eid in order}
+        spans = self._spans
+        return [(owners[spans[eid][0]], ranked[eid][0]) for eid in order]
 
-    def _candidates(self, key: str, query_words: list[str]) -> tuple[list[int], dict[int, int]]:
+    def _candidates(
+        self, key: str, query_words: list[str]
+    ) -> tuple[list[int], dict[int, int], int]:
         """Label indices worth scoring: those sharing the query's rarer words or near-words,
-        or a word two of its words make together; and for a query of several words, per
-        label the query words (bit i: `query_words[i]`) it was found by."""
-        weights: dict[int, float] = defaultdict(float)
-        covered: dict[int, int] = defaultdict(int)
+        or a word two of its words make together; for a query of several words, per label
+        the query words (bit i: `query_words[i]`) it was found by; and the bits of the query
+        words too common to follow."""
+        known = self._words
         total = len(self.labels) or 1
         common = max(64, total // 20)
         raw = key.split()
         bit: dict[str, int] = defaultdict(int)  # query word -> its bits
         for position, word in enumerate(query_words):
             bit[word] |= 1 << position
-        words = {word: bit[word] for word in query_words}  # a word -> the bits it stands for
+        words = dict(bit)  # a word -> the bits it stands for
         words.update((word, bit.get(STEMS[word], 0)) for word in raw)
         # "peace keeping": the query's neighbours joined may be one word of a label.
         words.update(
             (a + b, bit.get(STEMS[a], 0) | bit.get(STEMS[b], 0))
             for a, b in pairwise(raw)
-            if a + b in self._words
+            if a + b in known
         )
         several = len(query_words) > 1
         alone = len(raw) == 1  # one word that names nothing may be a typo of a real word
+        followed: list[tuple[list[int], float, int]] = []  # (postings, weight, bits)
+        skipped = 0
         for word, mask in words.items():
-            for similar, closeness in self._similar_words(word, alone):
-                postings = self._words[similar]
+            # (a known word stands for itself: no look-up of its neighbours)
+            similar = ((word, 1.0),) if word in known and not alone else None
+            for other, closeness in similar or self._similar_words(word, alone):
+                postings = known[other]
                 if len(postings) > common and len(words) > 1:
+                    skipped |= mask
                     continue  # "peace" alone says little; the rarer words pick the candidates
-                weight = math.log(1 + total / len(postings)) * closeness
-                for index in postings:
-                    weights[index] += weight
-                if several and mask:
+                followed.append((postings, math.log(1 + total / len(postings)) * closeness, mask))
+        covered: dict[int, int] = defaultdict(int)
+        if several:
+            for postings, _, mask in followed:
+                if mask:
                     for index in postings:
                         covered[index] |= mask
+        found = set().union(*[postings for postings, _, _ in followed])
+        if len(found) <= CANDIDATES:  # every one is scored: their order does not matter
+            return list(found), covered, skipped
+        weights: dict[int, float] = defaultdict(float)
+        for postings, weight, _ in followed:
+            for index in postings:
+                weights[index] += weight
         # A label with as many words as the query is likelier than a longer one that shares
         # the same words ("lba": the name "Loba" before "Loba Tekepe").
         size, sizes = len(raw), self._sizes
         for index, weight in weights.items():
             weights[index] = weight / (1 + 0.25 * abs(sizes[index] - size))
         picked = sorted(weights, key=weights.__getitem__, reverse=True)[:CANDIDATES]
-        return picked, covered
+        return picked, covered, skipped
 
     def _similar_words(self, word: str, alone: bool = False) -> Iterable[tuple[str, float]]:
         """Vocabulary words equal to, starting with, or a typo away from `word`, and the two
@@ -289,8 +326,8 @@ class NameIndex:
             return result()
         if len(key) < 3 or picked:
             return result()  # what matches as typed beats fuzzy guesses
-        scores = self.fuzzy(key, kinds, limit)
-        offer(self._spans[eid][0] for eid, score in scores.items() if score >= SUGGEST)
+        scored = self.fuzzy(key, kinds, limit)
+        offer(self._spans[entry.id][0] for entry, score in scored if score >= SUGGEST)
         return result()
 
     def _shown(self, index: int) -> str:
@@ -314,6 +351,9 @@ class NameIndex:
             if not words[position].startswith(prefix):
                 return
             yield from self._words[words[position]]
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def _numbers(text: str) -> frozenset[str]:
