@@ -10,6 +10,10 @@ of the name set and the question set for the engine, FTS5 and tantivy.
     python benchmarks/bench_lookup.py            # all sizes (about 10 minutes on 2 cores)
     python benchmarks/bench_lookup.py --quick    # 1k and 10k only
     python benchmarks/bench_lookup.py --runs 1   # each timing once (default: median of 3)
+    python benchmarks/bench_lookup.py --before DIR   # beside the engine of another checkout
+
+`--before` takes a checkout of an earlier commit (`git worktree add DIR COMMIT`): its engine
+is imported beside this one and timed on the same libraries and queries, pass for pass.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from __future__ import annotations
 import argparse
 import gc
 import heapq
+import importlib
 import random
 import re
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -162,10 +168,24 @@ RUNS = 3  # each timing is repeated and its median reported: the machine is shar
 
 def row(label: str, fn: Callable[[str], object], inputs: list[str], runs: int = 0) -> str:
     """p50 and p99 of `fn` over `inputs`: the medians of `runs` (default RUNS) passes."""
-    passes = [timed(fn, inputs) for _ in range(runs or RUNS)]
-    p50 = statistics.median(statistics.median(samples) for samples in passes)
-    p99 = statistics.median(pct(samples, 0.99) for samples in passes)
-    return f"| {label} | {p50:.3f} | {p99:.3f} |"
+    return rows([(label, fn)], inputs, runs)[0]
+
+
+def rows(
+    timings: list[tuple[str, Callable[[str], object]]], inputs: list[str], runs: int = 0
+) -> list[str]:
+    """`row` for several functions, their passes taken in turn, so that the load of the shared
+    machine falls on all of them alike."""
+    passes: list[list[list[float]]] = [[] for _ in timings]
+    for _ in range(runs or RUNS):
+        for samples, (_, fn) in zip(passes, timings, strict=True):
+            samples.append(timed(fn, inputs))
+    lines = []
+    for samples, (label, _) in zip(passes, timings, strict=True):
+        p50 = statistics.median(statistics.median(one) for one in samples)
+        p99 = statistics.median(pct(one, 0.99) for one in samples)
+        lines.append(f"| {label} | {p50:.3f} | {p99:.3f} |")
+    return lines
 
 
 def rss_mib() -> float:
@@ -188,6 +208,36 @@ def documents(library: Library) -> list[tuple[Entry, str, str]]:
     for fact in library.facts.values():
         out.append((fact, " ".join(fact.tags), fact.text))
     return out
+
+
+def engine_at(checkout: Path) -> tuple[str, type]:
+    """The short commit and the `LookupEngine` class of another checkout of peacebot,
+    imported beside this one: its `bot` modules are loaded under their own names and then
+    moved out of the way, so both engines run in this process on the same library."""
+    ours = {name: m for name, m in sys.modules.items() if name.partition(".")[0] == "bot"}
+    for name in ours:
+        del sys.modules[name]
+    sys.path.insert(0, str(checkout))
+    try:
+        engine = importlib.import_module("bot.lookup").LookupEngine
+    finally:
+        sys.path.remove(str(checkout))
+        for name in [name for name in sys.modules if name.partition(".")[0] == "bot"]:
+            del sys.modules[name]
+        sys.modules.update(ours)
+    commit = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    return commit or checkout.name, engine
+
+
+BEFORE: tuple[str, type] | None = None  # (commit, engine class) given by --before
+
+
+def answer_of(engine: object) -> Callable[[str], object]:
+    """The shared answer path; engines before it had `lookup` (a name first, else search)."""
+    return getattr(engine, "answer", None) or engine.lookup  # type: ignore[attr-defined]
 
 
 # -- the baselines --------------------------------------------------------------------------
@@ -345,6 +395,11 @@ def run_size(size: int, count: int) -> list[str]:
         "|---|---|---|---|",
         f"| engine (names + full text) | {seconds:.2f} | {peak:.0f} | {grown:.0f} |",
     ]
+    before = None
+    if BEFORE is not None:
+        commit, engine_class = BEFORE
+        before, seconds, peak, grown = build(lambda: engine_class(library))
+        lines.append(f"| before: engine at {commit} | {seconds:.2f} | {peak:.0f} | {grown:.0f} |")
     baselines: list[tuple[str, object]] = []
     for label, make in (
         ("trigram + WRatio", lambda: TrigramWRatio(library)),
@@ -356,16 +411,20 @@ def run_size(size: int, count: int) -> list[str]:
         lines.append(f"| {label} | {seconds:.2f} | {peak:.0f} | {grown:.0f} |")
     naive = Naive(library)
     naive_runs = 1 if size > 10_000 else 0  # at 100k one pass of the naive baseline takes 20 s
-    lines += [
-        "",
-        "| operation | p50 ms | p99 ms |",
-        "|---|---|---|",
-        row("engine `resolve`", engine.resolve, full),
-        row("engine `answer` (the shared path)", engine.answer, full),
-        row("engine `autocomplete`", engine.autocomplete, partial),
-        row("engine `search` (full text)", engine.search, full),
-        row(f"naive `process.extract` WRatio ({subset} q)", naive.top, full[:subset], naive_runs),
-    ]
+    lines += ["", "| operation | p50 ms | p99 ms |", "|---|---|---|"]
+    for label, fn, inputs in (
+        ("`resolve`", lambda engine: engine.resolve, full),
+        ("`answer` (the shared path)", answer_of, full),
+        ("`autocomplete`", lambda engine: engine.autocomplete, partial),
+        ("`search` (full text)", lambda engine: engine.search, full),
+    ):
+        timings = [(f"engine {label}", fn(engine))]
+        if before is not None:
+            timings.append((f"before: engine at {BEFORE[0]} {label}", fn(before)))
+        lines += rows(timings, inputs)
+    lines.append(
+        row(f"naive `process.extract` WRatio ({subset} q)", naive.top, full[:subset], naive_runs)
+    )
     for label, built in baselines:
         what = "resolve" if "WRatio" in label else "search"
         lines.append(row(f"{label} {what}", built.top, full))  # type: ignore[attr-defined]
@@ -375,21 +434,31 @@ def run_size(size: int, count: int) -> list[str]:
     lines += [
         "",
         f"Resolve top-1 on {len(typos)} typo queries: engine **{typo_top1(_ids(engine), typos)}**, "
-        f"trigram + WRatio {typo_top1(trigram.top, typos)}, "  # type: ignore[attr-defined]
+        + (f"before {typo_top1(_ids(before), typos)}, " if before is not None else "")
+        + f"trigram + WRatio {typo_top1(trigram.top, typos)}, "  # type: ignore[attr-defined]
         f"naive WRatio {typo_top1(naive.top, typos[:few])}"
         + (f" ({few} q)" if size > 10_000 else ""),
         "",
         f"... on the {len(closest)} of them whose own term is strictly the closest by edit "
         f"distance: engine **{typo_top1(_ids(engine), closest)}**, "
-        f"trigram + WRatio {typo_top1(trigram.top, closest)}, "  # type: ignore[attr-defined]
+        + (f"before {typo_top1(_ids(before), closest)}, " if before is not None else "")
+        + f"trigram + WRatio {typo_top1(trigram.top, closest)}, "  # type: ignore[attr-defined]
         f"naive WRatio {typo_top1(naive.top, closest[:few])}"
         + (f" ({len(closest[:few])} q)" if size > 10_000 else ""),
     ]
     return lines
 
 
-def _ids(engine: LookupEngine) -> Callable[[str], list[str]]:
+def _ids(engine: object) -> Callable[[str], list[str]]:
     return lambda q: [m.entry.id for m in engine.resolve(q).matches]
+
+
+def _before_relevance(library: Library) -> list[tuple[str, Callable[[str], list[str]]]]:
+    if BEFORE is None:
+        return []
+    commit, engine_class = BEFORE
+    answer = answer_of(engine_class(library))
+    return [(f"before: engine at {commit}", lambda q: [m.entry.id for m in answer(q).matches])]
 
 
 def relevance_lines(library: Library) -> list[str]:
@@ -401,6 +470,7 @@ def relevance_lines(library: Library) -> list[str]:
             lambda q: [m.entry.id for m in engine.answer(q).matches],
         ),
         ("engine: full text only", lambda q: [m.entry.id for m in engine.search(q, 5).matches]),
+        *_before_relevance(library),
         ("naive WRatio (names only)", Naive(library).top),
         ("SQLite FTS5 (porter, bm25)", Fts5(library).top),
     ]
@@ -426,13 +496,16 @@ def relevance_lines(library: Library) -> list[str]:
 
 
 def main() -> None:
-    global RUNS
+    global RUNS, BEFORE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 100k library")
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--runs", type=int, default=RUNS, help="repeats of each timing")
+    parser.add_argument("--before", type=Path, help="a checkout of an earlier commit")
     args = parser.parse_args()
     RUNS = max(1, args.runs)
+    if args.before is not None:
+        BEFORE = engine_at(args.before.resolve())
     loads = []
     for _ in range(5):
         start = time.perf_counter()
