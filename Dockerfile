@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # peacebot: the Discord study bot, its study content inside the installed package.
 #   docker build -t peacebot .
-#   docker compose up -d        (compose.yaml: a named volume for /data, .env for the token)
+#   docker compose up -d        (compose.yaml: PostgreSQL, the sync job, a bot per shard range)
 #
 # Two stages. `build` turns the source into a wheel. `runtime` installs the locked dependencies
 # in a layer of their own (rebuilt only when requirements.lock changes), then the wheel (a small

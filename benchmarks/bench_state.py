@@ -1,12 +1,15 @@
 """State-layer benchmark: the queries the bot makes, on a realistic database, with and without
 another process holding the write lock.
 
-    python benchmarks/bench_state.py [--baseline PATH] [--backend sqlite] [--quick]
+    python benchmarks/bench_state.py [--baseline PATH] [--backend sqlite] [--backend postgres]
+                                     [--postgres URL] [--quick]
 
 Each column is one worker process: this checkout's code (and, with `--baseline PATH`, the code of
 another checkout, e.g. `git archive main | tar -x -C /tmp/main`) on a chosen storage backend
-(`--backend`, only `sqlite` so far; a PostgreSQL backend adds a value there). Every worker builds
-its own database with its code's own storage API:
+(`--backend sqlite`, `--backend postgres`, repeatable: the columns stand side by side). PostgreSQL
+is the server at `--postgres URL` (default: PEACEBOT_TEST_DATABASE_URL); each worker builds in a
+fresh schema of its own and drops it after. Every worker builds its own database with its code's
+own storage API:
 
 - 10,000 servers with daily posts on, at random times in random time zones;
 - 1,000,000 query-log rows over the last 365 days from 1,000 of them (Zipf: the largest server
@@ -24,6 +27,12 @@ server; a scheduler wake-up with nothing due and with 100 posts due (the posts' 
 no-op); a settings read as the bot does it and one from disk. Targets (issue 10): `/stats` one
 server over 30 days p99 <= 50 ms; leaderboard and progress p99 <= 10 ms; wake-up with nothing
 due <= 5 ms and with 100 due <= 50 ms; no read slower than 100 ms while the foreign lock is held.
+
+For scale-out (issue 11), with the current code: the wake-up of one of 4 processes that split the
+10,000 servers by shard (`(guild_id >> 22) % 4`; the servers' ids are spread over the shards),
+with nothing due and with 100 posts due in all (each process claims its share); and the
+query-log insert rate (target on PostgreSQL >= 50,000 rows/s). The "foreign lock" on PostgreSQL
+is another session holding every table in EXCLUSIVE mode (writes wait, reads do not).
 """
 
 from __future__ import annotations
@@ -72,8 +81,17 @@ FIGURES = (
     ("wake_100", "scheduler wake-up, 100 posts due", 50.0),
     ("settings", "settings read (as the bot reads)", None),
     ("settings_disk", "settings read from disk", None),
+    ("wake_idle_of_4", "wake-up of 1 of 4 processes, nothing due", 5.0),
+    ("wake_100_of_4", "wake-up of 1 of 4 processes, 100 due in all", 50.0),
 )
-READS = {key for key, _, _ in FIGURES} - {"wake_100"}  # wake_100 claims: it writes
+SHARDED = {"wake_idle_of_4", "wake_100_of_4"}
+READS = {key for key, _, _ in FIGURES} - {"wake_100", "wake_100_of_4"}  # these claim: writes
+PROCESSES = 4
+
+
+def gid(n: int) -> int:
+    """Server n's id: spread over the shards as Discord's ids are ((id >> 22) % shards)."""
+    return (n << 22) + n
 
 
 # -- the worker: one code base, one backend -------------------------------------------------------
@@ -99,10 +117,22 @@ class Subject:
             )
         else:
             from bot.daily import DailyScheduler
+            from bot.storage import Shards
 
             self.scheduler = DailyScheduler(
                 lambda: storage, lambda: FACTS, self._deliver, clock=_Clock(clock)
             )
+            # The schedulers of 4 processes, each serving one shard of 4 (the same database).
+            self.sharded = [
+                DailyScheduler(
+                    lambda: storage,
+                    lambda: FACTS,
+                    self._deliver,
+                    clock=_Clock(clock),
+                    shards=lambda k=k: Shards(PROCESSES, frozenset({k})),
+                )
+                for k in range(PROCESSES)
+            ]
 
     async def _deliver(self, settings: Any, fact_id: str) -> None:
         return None
@@ -147,11 +177,11 @@ class _Clock:
         await asyncio.sleep(seconds)
 
 
-async def open_storage(backend: str, path: Path) -> Any:
+async def open_storage(backend: str, location: str) -> Any:
     from bot.storage import Storage
 
-    if backend == "sqlite":
-        return await Storage.open(path, log_cap=2_000_000, log_batch_size=5000)
+    if backend in ("sqlite", "postgres"):
+        return await Storage.open(location, log_cap=2_000_000, log_batch_size=5000)
     raise SystemExit(f"unknown backend {backend!r}")
 
 
@@ -162,10 +192,10 @@ async def build(subject: Subject, args: argparse.Namespace, rng: random.Random) 
     storage = subject.storage
     began = time.perf_counter()
     times = {}
-    for guild in range(1, args.servers + 1):
+    for n in range(1, args.servers + 1):
         at = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}"
-        times[guild] = (at, rng.choice(ZONES))
-        await subject.enable_daily(guild, *times[guild])
+        times[gid(n)] = (at, rng.choice(ZONES))
+        await subject.enable_daily(gid(n), *times[gid(n)])
     built_servers = time.perf_counter() - began
 
     now = datetime.now(UTC)
@@ -180,7 +210,7 @@ async def build(subject: Subject, args: argparse.Namespace, rng: random.Random) 
         outcome = outcomes[i % 7 % 4]
         storage.log(
             QueryRecord(
-                guild_id=guild,
+                guild_id=gid(guild),
                 channel_id=guild * 10,
                 user_id=guild * 1000 + i % 97,
                 command=("define", "section", "search", "autocomplete")[i % 4],
@@ -206,7 +236,7 @@ async def build(subject: Subject, args: argparse.Namespace, rng: random.Random) 
         user = guild * 1000 + rng.randrange(members[guild])
         pending.append(
             storage.record_answer(
-                guild,
+                gid(guild),
                 user,
                 f"member {user}",
                 f"q-{rng.randrange(60)}",
@@ -220,10 +250,15 @@ async def build(subject: Subject, args: argparse.Namespace, rng: random.Random) 
             pending = []
     await asyncio.gather(*pending)
     built_answers = time.perf_counter() - began
+    if storage.path.startswith("postgresql://"):
+        # What autovacuum does after a bulk load: statistics for the planner and the
+        # visibility map that lets index-only scans skip the table.
+        await storage._engine.write(lambda conn: conn.execute("ANALYZE"))
+        await vacuum(storage)
     return {
         "times": times,
-        "small": log_servers,
-        "large": 1,
+        "small": gid(log_servers),
+        "large": gid(1),
         "member": 1000 + 1,
         "build_s": {
             "servers": round(built_servers, 1),
@@ -231,6 +266,17 @@ async def build(subject: Subject, args: argparse.Namespace, rng: random.Random) 
             "answers": round(built_answers, 1),
         },
     }
+
+
+async def vacuum(storage: Any) -> None:
+    import asyncpg
+
+    url = storage._engine.url
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
 
 
 def due_slots(times: dict[int, tuple[str, str]], start: datetime, per_slot: int) -> list[datetime]:
@@ -266,22 +312,43 @@ async def sample(
 
 
 class ForeignLock:
-    """Another process holding the database's write lock for LOCK_SECONDS."""
+    """Another process holding the database's write lock for LOCK_SECONDS (PostgreSQL: every
+    table in EXCLUSIVE mode, which lets reads through and stops writes)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
 
     async def __aenter__(self) -> ForeignLock:
-        code = (
-            "import sqlite3, sys, time\n"
-            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "c.execute('BEGIN IMMEDIATE')\n"
-            "print('locked', flush=True)\n"
-            f"time.sleep({LOCK_SECONDS})\n"
-            "c.execute('ROLLBACK')\n"
-        )
+        if self.path.startswith("postgresql://"):
+            code = (
+                "import asyncio, sys, asyncpg\n"
+                "async def main():\n"
+                "    c = await asyncpg.connect(sys.argv[1])\n"
+                "    t = c.transaction(); await t.start()\n"
+                "    names = [r[0] for r in await c.fetch(\n"
+                "        'SELECT tablename FROM pg_tables WHERE schemaname = current_schema()')]\n"
+                "    await c.execute('LOCK TABLE ' + ', '.join(names) + ' IN EXCLUSIVE MODE')\n"
+                "    print('locked', flush=True)\n"
+                "    await asyncio.sleep(float(sys.argv[2]))\n"
+                "    await t.rollback(); await c.close()\n"
+                "asyncio.run(main())\n"
+            )
+        else:
+            code = (
+                "import sqlite3, sys, time\n"
+                "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                "c.execute('BEGIN IMMEDIATE')\n"
+                "print('locked', flush=True)\n"
+                "time.sleep(float(sys.argv[2]))\n"
+                "c.execute('ROLLBACK')\n"
+            )
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", code, str(self.path), stdout=asyncio.subprocess.PIPE
+            sys.executable,
+            "-c",
+            code,
+            str(self.path),
+            str(LOCK_SECONDS),
+            stdout=asyncio.subprocess.PIPE,
         )
         assert self.process.stdout is not None
         assert (await self.process.stdout.readline()).strip() == b"locked"
@@ -305,7 +372,7 @@ async def quiz_answers_meanwhile(subject: Subject, stop: asyncio.Event) -> int:
         number += 1
         task = asyncio.create_task(
             subject.storage.record_answer(
-                1, 1000 + number % 50, "player", "q-1", "law", True, datetime.now(UTC).date()
+                gid(1), 1000 + number % 50, "player", "q-1", "law", True, datetime.now(UTC).date()
             )
         )
         tasks.add(task)
@@ -316,7 +383,7 @@ async def quiz_answers_meanwhile(subject: Subject, stop: asyncio.Event) -> int:
     return failed
 
 
-async def measure(subject: Subject, info: dict, args: argparse.Namespace, path: Path) -> dict:
+async def measure(subject: Subject, info: dict, args: argparse.Namespace, path: str) -> dict:
     storage = subject.storage
     now = datetime.now(UTC)
     small, large, member = info["small"], info["large"], info["member"]
@@ -326,6 +393,24 @@ async def measure(subject: Subject, info: dict, args: argparse.Namespace, path: 
     async def wake_100() -> None:
         subject.clock[0] = slots.pop(0)
         await subject.wake_up()
+
+    shard_samples: list[float] = []
+
+    async def wake_idle_of_4() -> None:
+        scheduler = subject.sharded[len(shard_samples) % PROCESSES]
+        shard_samples.append(0.0)
+        await scheduler.wake_up()
+        await scheduler.settle()
+
+    async def wake_100_of_4() -> None:
+        """Each call: the next process's wake-up; every 4 calls, the next slot of 100 posts."""
+        turn = len(shard_samples) % PROCESSES
+        if turn == 0:
+            subject.clock[0] = slots.pop(0)
+        shard_samples.append(0.0)
+        scheduler = subject.sharded[turn]
+        await scheduler.wake_up()
+        await scheduler.settle()
 
     async def progress() -> None:
         await storage.progress(large, member)
@@ -345,18 +430,25 @@ async def measure(subject: Subject, info: dict, args: argparse.Namespace, path: 
         "wake_100": wake_100,
         "settings": lambda: storage.get_settings(random.choice(guilds)),
         "settings_disk": lambda: subject.settings_from_disk(random.choice(guilds)),
+        "wake_idle_of_4": wake_idle_of_4,
+        "wake_100_of_4": wake_100_of_4,
     }
     # Warm up: the first wake-up makes every post due at the start, then nothing is due.
     await subject.wake_up()
     results: dict[str, dict] = {}
     for key, _label, _target in FIGURES:
+        if key in SHARDED and subject.legacy:
+            continue
         call = calls[key]
+        shard_samples.clear()
         if key == "settings":  # the bot reads settings it has read before (a quiz, a post)
             for guild in guilds:
                 await storage.get_settings(guild)
         most = args.samples
         if key == "wake_100":  # each sample uses up a slot of 100 posts; keep a few for the lock
-            most = max(1, min(most, len(slots) - 6))
+            most = max(1, min(most, (len(slots) - 12) // 2))
+        elif key == "wake_100_of_4":  # 4 samples (processes) per slot
+            most = max(PROCESSES, min(most, (len(slots) - 6) * PROCESSES))
         else:
             for _ in range(4):  # warm: each call may land on another reader connection
                 await call()
@@ -365,7 +457,11 @@ async def measure(subject: Subject, info: dict, args: argparse.Namespace, path: 
         async with ForeignLock(path) as lock:
             writer = asyncio.create_task(quiz_answers_meanwhile(subject, stop))
             locked: list[float] = []
-            while lock.held and len(locked) < args.samples and (key != "wake_100" or slots):
+            while (
+                lock.held
+                and len(locked) < args.samples
+                and (key not in ("wake_100", "wake_100_of_4") or slots)
+            ):
                 locked.append(await timed(call))
             stop.set()
             lost = await writer
@@ -417,27 +513,67 @@ async def insert_rate(storage: Any, rows: int) -> float:
     return rows / (time.perf_counter() - began)
 
 
+@contextlib.asynccontextmanager
+async def database(args: argparse.Namespace, directory: str) -> Any:
+    """Where a worker builds: a new SQLite file, or a new schema on the PostgreSQL server."""
+    if args.backend == "sqlite":
+        yield str(Path(directory) / "bench.sqlite3")
+        return
+    import asyncpg
+
+    schema = f"bench_{os.getpid()}"
+    admin = await asyncpg.connect(args.postgres)
+    try:
+        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
+        joiner = "&" if "?" in args.postgres else "?"
+        yield f"{args.postgres}{joiner}search_path={schema}"
+    finally:
+        await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        await admin.close()
+
+
+def file_mb(path: str) -> int:
+    return round(os.path.getsize(path) / 2**20) if os.path.exists(path) else 0
+
+
+async def database_mb(location: str) -> int:
+    if not location.startswith("postgresql://"):
+        return file_mb(location)
+    import asyncpg
+
+    conn = await asyncpg.connect(location)
+    try:
+        size = await conn.fetchval(
+            "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class AS c "
+            "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind = 'r'"
+        )
+    finally:
+        await conn.close()
+    return round((size or 0) / 2**20)
+
+
 async def worker(args: argparse.Namespace) -> None:
     from bot.storage import Storage
 
     legacy = not hasattr(Storage, "due_daily_posts")
     rng = random.Random(10)
     with tempfile.TemporaryDirectory(dir=args.db_dir) as directory:
-        path = Path(directory) / "bench.sqlite3"
-        storage = await open_storage(args.backend, path)
-        try:
-            start = datetime(2024, 3, 5, 0, 0, tzinfo=UTC)
-            subject = Subject(storage, legacy, [start])
-            print(f"building ({'legacy' if legacy else 'current'} API)", file=sys.stderr)
-            info = await build(subject, args, rng)
-            print(f"built in {info['build_s']}", file=sys.stderr, flush=True)
-            gc.collect()
-            gc.freeze()  # as the bot does once it has started (PeacebotBot.setup_hook)
-            results = await measure(subject, info, args, path)
-        finally:
-            await storage.close()
-        size = path.stat().st_size if path.exists() else 0
-    meta = {"legacy": legacy, "build_s": info["build_s"], "db_mb": round(size / 2**20)}
+        async with database(args, directory) as location:
+            storage = await open_storage(args.backend, location)
+            try:
+                start = datetime(2024, 3, 5, 0, 0, tzinfo=UTC)
+                subject = Subject(storage, legacy, [start])
+                print(f"building ({'legacy' if legacy else 'current'} API)", file=sys.stderr)
+                info = await build(subject, args, rng)
+                print(f"built in {info['build_s']}", file=sys.stderr, flush=True)
+                gc.collect()
+                gc.freeze()  # as the bot does once it has started (PeacebotBot.setup_hook)
+                results = await measure(subject, info, args, location)
+            finally:
+                await storage.close()
+            size = await database_mb(location)
+    meta = {"legacy": legacy, "build_s": info["build_s"], "db_mb": size}
     print(json.dumps({"meta": meta, "results": results}))
 
 
@@ -459,6 +595,8 @@ def run_worker(code: Path, backend: str, args: argparse.Namespace) -> dict:
     command += ["--budget", str(args.budget), "--insert-rows", str(args.insert_rows)]
     if args.db_dir:
         command += ["--db-dir", args.db_dir]
+    if args.postgres:
+        command += ["--postgres", args.postgres]
     if args.all_servers:
         command.append("--all-servers")
     print(f"worker: {code} on {backend}", file=sys.stderr, flush=True)
@@ -502,7 +640,7 @@ def table(columns: list[tuple[str, dict]]) -> str:
             cells += [cell(result.get("quiet")), cell(result.get("locked"))]
         cells.append(verdict(columns[-1][1], key, target))
         lines.append("| " + " | ".join(cells) + " |")
-    cells = ["query-log insert rate, rows/s (1,000 servers, onto the built log)", "-"]
+    cells = ["query-log insert rate, rows/s (1,000 servers, onto the built log)", "50,000"]
     for _, run in columns:
         cells += [f"{run['results']['insert_rate']['rate']:,.0f}", "-"]
     lines.append("| " + " | ".join(cells) + " | - |")
@@ -521,7 +659,14 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--code", default=str(HERE), help=argparse.SUPPRESS)
     parser.add_argument("--baseline", type=Path, help="another checkout to compare with")
-    parser.add_argument("--backend", action="append", help="sqlite (default); repeatable")
+    parser.add_argument(
+        "--backend", action="append", help="sqlite (default) or postgres; repeatable"
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("PEACEBOT_TEST_DATABASE_URL"),
+        help="the PostgreSQL server for --backend postgres (default PEACEBOT_TEST_DATABASE_URL)",
+    )
     parser.add_argument("--servers", type=int, default=10_000)
     parser.add_argument("--log-rows", type=int, default=1_000_000)
     parser.add_argument("--answers", type=int, default=100_000)
@@ -541,6 +686,8 @@ def main() -> None:
         asyncio.run(worker(args))
         return
     backends = args.backend or ["sqlite"]
+    if "postgres" in backends and not args.postgres:
+        raise SystemExit("--backend postgres needs --postgres URL (or PEACEBOT_TEST_DATABASE_URL)")
     columns: list[tuple[str, dict]] = []
     if args.baseline is not None:
         for backend in backends:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
+import json
 import logging
 import re
 import time
@@ -29,7 +31,7 @@ from bot.content import Library
 from bot.loader import load_library
 from bot.lookup import LookupEngine
 from bot.shutdown import StopSignals, run_until_stopped
-from bot.storage import QueryRecord, Storage, StorageError, check_writable
+from bot.storage import QueryRecord, Shards, Storage, StorageError, check_writable
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +91,9 @@ class PeacebotTree(app_commands.CommandTree):
         return True
 
 
-class PeacebotBot(commands.Bot):
-    """peacebot on Discord.
+class PeacebotBot(commands.AutoShardedBot):
+    """peacebot on Discord: an AutoShardedBot running the shards `config` names (all of them,
+    as many as Discord recommends, when it names none).
 
     `storage` belongs to the caller, who closes it after the bot has closed (the bot flushes
     it when closing). `library` defaults to the content in `config.content_dir`. Tests may
@@ -119,6 +122,8 @@ class PeacebotBot(commands.Bot):
             tree_cls=PeacebotTree,
             case_insensitive=True,
             strip_after_prefix=True,
+            shard_count=config.shard_count,
+            shard_ids=list(config.shard_ids) if config.shard_ids is not None else None,
             **options,
         )
         self.config = config
@@ -133,6 +138,7 @@ class PeacebotBot(commands.Bot):
         # matches can be answered (cogs._ui).
         self.component_patterns: dict[type, re.Pattern[str] | None] = {}
         self._shutdown_done = False
+        self._connect_task: asyncio.Task[Any] | None = None
         self._running: set[asyncio.Task[Any]] = set()  # tasks running a command or a button
         self.library: Library
         self.engine: LookupEngine
@@ -140,6 +146,13 @@ class PeacebotBot(commands.Bot):
         self.use_library(library if library is not None else load_library(config.content_dir))
 
     # -- state shared with the cogs -------------------------------------------------------
+
+    def own_shards(self) -> Shards | None:
+        """The shards whose servers this process serves; None when it serves all of them."""
+        count, ids = self.config.shard_count, self.config.shard_ids
+        if count is None or ids is None or len(ids) == count:
+            return None
+        return Shards(count, frozenset(ids))
 
     def use_library(self, library: Library) -> None:
         """Serve `library` from now on. Engine and librarian are built before anything is
@@ -211,24 +224,56 @@ class PeacebotBot(commands.Bot):
         for name in self.extension_names:
             await self.load_extension(name)
         if self.sync_commands:
-            await self.sync_app_commands()
+            await self.sync_if_changed()
         if self.heartbeat_path is not None:
             self._heartbeat.start()
         # Content, indexes and discord.py live for the whole run: keep them out of the garbage
         # collector's full passes, which otherwise stall the event loop for milliseconds.
         gc.freeze()
 
-    async def sync_app_commands(self) -> list[app_commands.AppCommand]:
-        """Globally, or only to PEACEBOT_DEV_GUILD, where changes show up at once."""
-        if self.config.dev_guild_id is None:
-            synced = await self.tree.sync()
-            log.info("synced %d app commands globally", len(synced))
-        else:
-            guild = discord.Object(id=self.config.dev_guild_id)
+    def command_digest(self, guild: discord.abc.Snowflake | None = None) -> str:
+        """A hash of exactly what a sync would send Discord for `guild` (None: global)."""
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        payload.sort(key=lambda command: (command.get("type", 1), command["name"]))
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    async def sync_if_changed(self, guild_id: int | None = None, *, force: bool = False) -> bool:
+        """Sync the slash commands globally, or to `guild_id` (default PEACEBOT_DEV_GUILD, where
+        changes show up at once), unless the database records that this very command tree
+        was synced there already; returns whether it synced.
+
+        The record is claimed atomically, so of many processes starting with one new tree
+        exactly one syncs it, and syncing never burns Discord's daily command-creation limit
+        on restarts. `force` (`peacebot sync`) syncs whatever the record says. A sync that
+        fails puts the record back, so the next start tries again.
+        """
+        guild_id = guild_id if guild_id is not None else self.config.dev_guild_id
+        guild = discord.Object(id=guild_id) if guild_id is not None else None
+        if guild is not None:
             self.tree.copy_global_to(guild=guild)
+        scope = "global" if guild is None else f"guild:{guild.id}"
+        digest = self.command_digest(guild)
+        try:
+            claim = await self.storage.claim_command_sync(scope, digest)
+        except StorageError as exc:
+            if not force:
+                log.warning("cannot tell whether the commands changed (%s); not syncing", exc)
+                return False
+            claim = None
+        if claim is not None and not claim.claimed and not force:
+            log.info("slash commands unchanged since they were last synced (%s)", scope)
+            return False
+        try:
             synced = await self.tree.sync(guild=guild)
-            log.info("synced %d app commands to server %s", len(synced), guild.id)
-        return synced
+        except BaseException:
+            if claim is not None and claim.claimed:
+                with contextlib.suppress(StorageError):
+                    await self.storage.undo_command_sync(scope, digest, claim.previous)
+            raise
+        where = "globally" if guild is None else f"to server {guild.id}"
+        log.info("synced %d app commands %s", len(synced), where)
+        return True
 
     async def on_ready(self) -> None:
         assert self.user is not None
@@ -271,6 +316,7 @@ class PeacebotBot(commands.Bot):
         discord.py uses for reconnects.
         """
         backoff = ExponentialBackoff()
+        self._connect_task = asyncio.current_task()
         while True:
             try:
                 await super().connect(reconnect=reconnect)
@@ -298,7 +344,23 @@ class PeacebotBot(commands.Bot):
     async def close(self) -> None:
         """Stop taking commands, let running ones finish (for DRAIN_SECONDS at most), flush the
         query log, then close the gateway and the HTTP session. The owner of the storage closes
-        it afterwards, which writes anything logged in the meantime."""
+        it afterwards, which writes anything logged in the meantime.
+
+        discord.py's sharded client calls this itself, from inside `connect()`, when a shard
+        meets an error it does not handle (an unreadable frame) or a close it cannot resume
+        from. That is not a shutdown: the shards are disconnected and `connect()` decides,
+        reconnecting after an unreadable frame and raising after a fatal close (after which
+        the owner closes the bot for real).
+        """
+        if (
+            not self._shutdown_done
+            and self._connect_task is not None
+            and asyncio.current_task() is self._connect_task
+        ):
+            for shard in self.shards.values():
+                with contextlib.suppress(Exception):
+                    await shard.disconnect()
+            return
         if not self._shutdown_done:
             self._shutdown_done = True
             self.accepting_commands = False
@@ -337,12 +399,18 @@ class PeacebotBot(commands.Bot):
             log.warning("could not touch heartbeat file %s: %s", self.heartbeat_path, exc)
 
 
-async def open_storage(db_path: str) -> Storage:
-    """The bot's database, or StartupError saying why it cannot be used. Never a stand-in:
-    what users believe is saved must still be there after a restart."""
+async def open_storage(config: Config) -> Storage:
+    """The bot's database (PostgreSQL at DATABASE_URL, else SQLite at PEACEBOT_DB), or
+    StartupError saying why it cannot be used. Never a stand-in: what users believe is saved
+    must still be there after a restart."""
+    if config.database_url is not None:
+        try:
+            return await Storage.open(config.database_url, close_timeout=STORAGE_CLOSE_SECONDS)
+        except StorageError as exc:
+            raise StartupError(f"cannot use the database: {exc}; check DATABASE_URL") from exc
     try:
-        await asyncio.to_thread(check_writable, db_path)
-        return await Storage.open(db_path, close_timeout=STORAGE_CLOSE_SECONDS)
+        await asyncio.to_thread(check_writable, config.db_path)
+        return await Storage.open(config.db_path, close_timeout=STORAGE_CLOSE_SECONDS)
     except StorageError as exc:
         raise StartupError(
             f"cannot use the database: {exc}; set PEACEBOT_DB to a file peacebot may write"
@@ -384,7 +452,7 @@ def serve(config: Config, library: Library, heartbeat_path: Path | None = None) 
     token = config.token
 
     async def main() -> None:
-        storage = await open_storage(config.db_path)
+        storage = await open_storage(config)
         bot: PeacebotBot | None = None
         try:
             bot = PeacebotBot(

@@ -5,6 +5,10 @@ reads only the servers that are due and the earliest time after them: its cost g
 posts due, not with the number of servers. For each due server the rules of `bot.schedule`
 decide the local date of the post (time zones, daylight saving, catch-up the same local day).
 
+Several processes: each scheduler reads only the queue entries of its own shards (`shards`), and
+hears (`on_event`) when another process changed the schedule of one of its servers; a missed
+event is caught up within `SHARED_MAX_SLEEP`.
+
 At most once: a post is claimed in the database (a row per server and local date, together with
 the deck's next state) before it is sent, so a crash between the two loses one post instead of
 ever making two, and a second process cannot post the same date. A claim that fails (the
@@ -32,6 +36,7 @@ from bot.storage import (
     DailyClaim,
     DailyDue,
     GuildSettings,
+    Shards,
     Storage,
     StorageError,
 )
@@ -39,6 +44,7 @@ from bot.storage import (
 log = logging.getLogger(__name__)
 
 MAX_SLEEP = 3600.0  # re-read the wall clock at least hourly (suspend, clock changes)
+SHARED_MAX_SLEEP = 300.0  # with other processes changing schedules: at least every 5 minutes
 RETRY_SECONDS = 30.0  # after a claim or a pass failed on the database
 RETRY_CHANGED = 1.0  # after a claim lost to a concurrent change: read again soon
 BATCH = 500  # due servers read and claimed per transaction
@@ -96,8 +102,10 @@ class DailyScheduler:
         rng: random.Random | None = None,
         max_sleep: float = MAX_SLEEP,
         batch: int = BATCH,
+        shards: Callable[[], Shards | None] = lambda: None,
     ) -> None:
         self._storage = storage
+        self._shards = shards
         self._fact_ids = fact_ids
         self._deliver = deliver
         self.clock: WallClock = clock or SystemClock()
@@ -130,6 +138,17 @@ class DailyScheduler:
     def wake(self) -> None:
         """Settings changed: look at the queue again now."""
         self._wake.set()
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """An event from the storage: wake for a changed schedule of one of this process's
+        servers, or after events may have been missed."""
+        kind = event.get("kind")
+        if kind == "listener-reconnected":
+            self.wake()
+        elif kind == "daily" and isinstance(event.get("guild"), int):
+            shards = self._shards()
+            if shards is None or shards.owns(event["guild"]):
+                self.wake()
 
     async def settle(self) -> None:
         """Wait until every post handed out so far has been sent (or has failed)."""
@@ -168,10 +187,11 @@ class DailyScheduler:
         the queue.
         """
         storage = self._storage()
+        shards = self._shards()
         now = self.clock.now()
         retry: float | None = None
         while True:
-            due = await storage.due_daily_posts(now, limit=self._batch)
+            due = await storage.due_daily_posts(now, limit=self._batch, shards=shards)
             work = self._plan(due, now)
             await self._store_outside_claims(storage, work)
             try:
@@ -196,7 +216,7 @@ class DailyScheduler:
                     retry = RETRY_CHANGED if retry is None else min(retry, RETRY_CHANGED)
             if len(due) < self._batch or not progress:
                 break
-        upcoming = await storage.next_daily_due()
+        upcoming = await storage.next_daily_due(shards)
         if upcoming is not None and upcoming <= now:
             # Only servers left over from this pass are still due: give them a moment.
             upcoming = now + timedelta(seconds=retry if retry is not None else RETRY_CHANGED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,9 @@ from discord.ext import commands
 
 from bot.answers import Card, Field
 from bot.loader import ContentError, load_library
-from bot.storage import Count, Stats
+from bot.reloads import RELOAD, RELOADED, ReloadReport, ReloadRequest, process_label, report_event
+from bot.reloads import summary as reload_summary
+from bot.storage import Count, Stats, StorageError
 from bot.text import clean, neutralise, truncate
 from cogs._ui import card_to_embed
 
@@ -34,6 +37,37 @@ class Admin(commands.Cog):
 
     def __init__(self, bot: PeacebotBot) -> None:
         self.bot = bot
+        self._unsubscribe: Callable[[], None] | None = None
+        self._reloads: set[asyncio.Task[None]] = set()
+
+    async def cog_load(self) -> None:
+        # With PostgreSQL a reload asked anywhere (another process, `peacebot reload`) is
+        # carried out here too; with SQLite there is no one else to ask.
+        if self.bot.storage.multiprocess:
+            self._unsubscribe = self.bot.storage.subscribe(self._on_event)
+
+    async def cog_unload(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        for task in self._reloads:
+            task.cancel()
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        if event.get("kind") != RELOAD or not isinstance(event.get("request"), str):
+            return
+        task = asyncio.create_task(self._reload_and_report(event["request"]))
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+
+    async def _reload_and_report(self, request: str) -> None:
+        ok, text = await self.reload_content()
+        config = self.bot.config
+        shards = "all shards" if config.shard_ids is None else f"shards {config.shard_ids}"
+        report = ReloadReport(process_label(shards), ok, text)
+        try:
+            await self.bot.storage.publish(RELOADED, **report_event(request, report))
+        except StorageError as exc:
+            log.warning("could not report the reload: %s", exc)
 
     # Permissions are checked here on the server, for prefix and slash use alike; the
     # default_permissions only hide the command in Discord's menu, which server admins can change.
@@ -61,10 +95,17 @@ class Admin(commands.Cog):
     @commands.is_owner()
     async def reload(self, ctx: commands.Context[Any]) -> None:
         await ctx.defer(ephemeral=True)
-        await ctx.send(await self.reload_content(), ephemeral=True)
+        if not self.bot.storage.multiprocess:
+            _ok, text = await self.reload_content()
+            await ctx.send(text, ephemeral=True)
+            return
+        reports = await ReloadRequest(self.bot.storage).run()
+        text = f"Reload in {len(reports)} process(es):\n" + reload_summary(reports)
+        await ctx.send(truncate(text, REPLY_MAX), ephemeral=True)
 
-    async def reload_content(self) -> str:
-        """Load the content again; keep serving the current library if the new one is invalid."""
+    async def reload_content(self) -> tuple[bool, str]:
+        """Load the content again; keep serving the current library if the new one is invalid.
+        Returns whether the new content is served, and what to tell whoever asked."""
         current = self.bot.library.version
         try:
             library = await asyncio.to_thread(load_library, self.bot.config.content_dir)
@@ -81,11 +122,11 @@ class Admin(commands.Cog):
             )
             if more > 0:
                 text += f"…and {more} more. Run `peacebot check` to see them all."
-            return truncate(text, REPLY_MAX)
+            return False, truncate(text, REPLY_MAX)
         self.bot.use_library(library)
         counts = ", ".join(f"{n} {kind}" for kind, n in library.counts().items())
         log.info("content reloaded: version %s -> %s", current, library.version)
-        return f"Reloaded the content: version {current} → {library.version} ({counts})."
+        return True, f"Reloaded the content: version {current} → {library.version} ({counts})."
 
 
 def _rows(counts: tuple[Count, ...], empty: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.daily import DailyPostProblem, DailyScheduler
+from bot.daily import MAX_SLEEP, SHARED_MAX_SLEEP, DailyPostProblem, DailyScheduler
 from bot.deck import DeckError
 from bot.schedule import (
     DuePost,
@@ -52,13 +53,21 @@ class Daily(commands.Cog):
     def __init__(self, bot: PeacebotBot) -> None:
         self.bot = bot
         self.scheduler = DailyScheduler(
-            lambda: bot.storage, lambda: list(bot.library.facts), self.send_daily
+            lambda: bot.storage,
+            lambda: list(bot.library.facts),
+            self.send_daily,
+            shards=bot.own_shards,
+            max_sleep=SHARED_MAX_SLEEP if bot.storage.multiprocess else MAX_SLEEP,
         )
+        self._unsubscribe: Callable[[], None] | None = None
 
     async def cog_load(self) -> None:
+        self._unsubscribe = self.bot.storage.subscribe(self.scheduler.on_event)
         self.scheduler.start(before=self.bot.wait_until_ready)
 
     async def cog_unload(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         await self.scheduler.stop()
 
     @commands.Cog.listener()

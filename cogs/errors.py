@@ -20,6 +20,7 @@ from bot.text import clean, neutralise
 log = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on our side. It has been logged; please try again later."
+ALREADY_ACKNOWLEDGED = 40060  # Discord: "Interaction has already been acknowledged"
 
 Target = commands.Context[Any] | discord.Interaction
 _WRAPPERS = (
@@ -40,6 +41,13 @@ def unwrap(error: BaseException) -> BaseException:
             error = error.__cause__
         else:
             return error
+
+
+def answered_elsewhere(error: BaseException) -> bool:
+    """Another process answered this interaction first. While two processes serve one shard
+    (a rolling deploy), Discord delivers every interaction to both and accepts only the first
+    response; the second is refused with 40060, which is no error of ours."""
+    return isinstance(error, discord.HTTPException) and error.code == ALREADY_ACKNOWLEDGED
 
 
 def permission_label(name: str) -> str:
@@ -97,6 +105,9 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
         else:
             await interaction.response.send_message(text, ephemeral=True)
     except discord.HTTPException as exc:  # expired interaction, or Discord is down
+        if answered_elsewhere(exc):
+            log.debug("interaction %s was answered by another process", interaction.id)
+            return
         log.warning("could not send an error reply to interaction %s: %s", interaction.id, exc)
 
 
@@ -116,6 +127,11 @@ async def reply(target: Target, text: str) -> None:
 async def report(target: Target, error: BaseException, *, where: str = "") -> None:
     """Handle `error`: reply to the user, and log it with a traceback if it was unexpected."""
     original = unwrap(error)
+    if answered_elsewhere(original):
+        # Another process serving the same shard answered first: it also does the work, so
+        # this one stops here, quietly (a followup now would reach the user).
+        log.debug("%s was answered by another process", _describe(target))
+        return
     if isinstance(original, discord.Forbidden) and _is_prefix(target):
         # A prefix command where the bot may not write: no reply can get through either, and
         # there is nothing to fix in our code, so no traceback on every attempt.

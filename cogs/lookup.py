@@ -16,6 +16,7 @@ from bot.content import Section
 from bot.text import clean
 from cogs._study import section_autocomplete, section_parameter
 from cogs._ui import answer_message, autocomplete_choices, log_context
+from cogs.errors import answered_elsewhere
 
 if TYPE_CHECKING:
     from bot.client import PeacebotBot
@@ -148,8 +149,9 @@ class Lookup(commands.Cog):
         """Send an answer and log it; `search` is the query that search results' pages re-run."""
         try:
             await ctx.send(**answer_message(answer, ctx.author.id, search=search))
-        except Exception:
-            log_context(ctx, command, query, answer, started, failed=True)
+        except Exception as exc:
+            if not answered_elsewhere(exc):  # the process that answered logs the lookup
+                log_context(ctx, command, query, answer, started, failed=True)
             raise
         log_context(ctx, command, query, answer, started)
 

@@ -65,6 +65,11 @@ NOT_SAVED = (
     "/leaderboard. It still counts in this quiz."
 )
 SAVE_ATTEMPTS = 2  # a busy database gets a second chance before the answer is given up
+# While another process may serve this shard too (a rolling deploy on PostgreSQL), a click on a
+# quiz this process does not know waits this long before saying the quiz ended: the process
+# running the quiz answers first, and the late answer is then refused by Discord (40060) and
+# dropped quietly. Well inside Discord's 3 s.
+OTHER_PROCESS_GRACE = 1.5
 CLICK_REPLIES = {
     AnswerStatus.ALREADY_ANSWERED: "You already answered this question.",
     AnswerStatus.CLOSED: "This question is closed.",
@@ -293,6 +298,8 @@ class Quiz(commands.Cog):
     ) -> None:
         session = self.registry.get(interaction.channel_id or 0)
         if session is None or session.token != token:
+            if self.bot.storage.multiprocess:
+                await asyncio.sleep(OTHER_PROCESS_GRACE)
             await send_ephemeral(interaction, ENDED)
             return
         user = interaction.user

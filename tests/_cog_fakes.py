@@ -44,9 +44,11 @@ async def make_bot(
     prefix: str = "!",
     content_dir: Path | None = None,
     extensions: tuple[str, ...] = EXTENSIONS,
+    database: str = ":memory:",
 ) -> PeacebotBot:
-    """A bot with its cogs loaded and an in-memory database, not connected to anything."""
-    storage = await Storage.open(":memory:")
+    """A bot with its cogs loaded and a database (in memory unless named), not connected to
+    anything."""
+    storage = await Storage.open(database)
     bot = PeacebotBot(
         make_config(prefix, content_dir),
         storage=storage,

@@ -11,7 +11,6 @@ import asyncio
 import io
 import json
 import logging
-import re
 import signal
 import socket
 import sqlite3
@@ -26,12 +25,10 @@ from bot.client import RedactToken
 from tests.conftest import TEST_LIBRARY
 from tests.fake_discord import FakeDiscord, Response
 from tests.fake_discord._interactions import InteractionBuilder
-from tests.processes import ROOT, clean_env
+from tests.processes import RUNNER, PeacebotProcess, clean_env
 
 TOKEN = "MTIz.fake0.token-value-that-must-not-leak"  # well-formed, as Discord's tokens are
 OTHER_TOKEN = "MTIz.other.token-that-discord-does-not-know"
-RUNNER = ROOT / "tests" / "fake_discord" / "run_peacebot.py"
-LINE_TIMEOUT = 60.0  # generous: a wait ends as soon as the line is printed
 VOICE_WARNINGS = ("PyNaCl", "davey", "voice will NOT be supported")
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -91,6 +88,22 @@ def one_line(result, start: str) -> str:
         ({"PEACEBOT_LOG_LEVEL": "LOUD"}, "peacebot: PEACEBOT_LOG_LEVEL 'LOUD' is not a logging"),
         ({"PEACEBOT_DEV_GUILD": "my-server"}, "peacebot: PEACEBOT_DEV_GUILD must be a server id"),
         ({"PEACEBOT_CONTENT": "nowhere"}, "peacebot: the content in nowhere is invalid: nowhere:"),
+        (
+            {"PEACEBOT_SHARD_COUNT": "2", "PEACEBOT_SHARD_IDS": "0,2"},
+            "peacebot: PEACEBOT_SHARD_IDS [2] outside 0..1 (PEACEBOT_SHARD_COUNT is 2)",
+        ),
+        ({"PEACEBOT_SHARD_IDS": "0"}, "peacebot: PEACEBOT_SHARD_IDS needs PEACEBOT_SHARD_COUNT"),
+        ({"PEACEBOT_SHARD_COUNT": "two"}, "peacebot: PEACEBOT_SHARD_COUNT must be a whole number"),
+        ({"PEACEBOT_SHARD_COUNT": "0"}, "peacebot: PEACEBOT_SHARD_COUNT must be a whole number"),
+        (
+            {"PEACEBOT_SHARD_COUNT": "4", "PEACEBOT_SHARD_IDS": "3-1"},
+            "peacebot: PEACEBOT_SHARD_IDS has a backwards range '3-1'",
+        ),
+        (
+            {"PEACEBOT_SHARD_COUNT": "4", "PEACEBOT_SHARD_IDS": "zero"},
+            "peacebot: PEACEBOT_SHARD_IDS must be shard numbers",
+        ),
+        ({"DATABASE_URL": "mysql://db/x"}, "peacebot: DATABASE_URL must be a postgresql:// URL"),
     ],
     ids=lambda value: str(value)[:30],
 )
@@ -128,95 +141,17 @@ def test_a_database_that_cannot_be_written_is_one_line(tmp_path: Path, case: str
     assert not (tmp_path / "no").exists()
 
 
+def test_an_unreachable_database_url_is_one_line_without_the_password(tmp_path: Path) -> None:
+    port = closed_port()
+    url = f"postgresql://bot:hunter2-secret@127.0.0.1:{port}/peacebot"
+    line = one_line(
+        run_until_it_fails(tmp_path, DATABASE_URL=url),
+        f"peacebot: cannot use the database: cannot connect to postgresql://bot@127.0.0.1:{port}/",
+    )
+    assert line.endswith("; check DATABASE_URL") and "hunter2" not in line
+
+
 # -- processes that reach a (fake) Discord -----------------------------------------------------
-
-
-class PeacebotProcess:
-    """`peacebot run` against `api_base`/`gateway_url`; stderr is read line by line."""
-
-    def __init__(self, tmp_path: Path, api_base: str, gateway_url: str, token: str) -> None:
-        self.db = tmp_path / "peacebot.sqlite3"
-        self.args = [str(RUNNER), api_base, gateway_url, "run"]
-        self.env = clean_env(
-            DISCORD_TOKEN=token,
-            PEACEBOT_CONTENT=str(TEST_LIBRARY),
-            PEACEBOT_DB=str(self.db),
-            PEACEBOT_LOG_LEVEL="INFO",
-        )
-        self.cwd = tmp_path
-        self.lines: list[str] = []
-        self._new_line = asyncio.Condition()
-        self.process: asyncio.subprocess.Process | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._closed = False
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *self.args,
-            cwd=self.cwd,
-            env=self.env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        self._reader = asyncio.create_task(self._read())
-
-    async def _read(self) -> None:
-        assert self.process is not None and self.process.stderr is not None
-        async for raw in self.process.stderr:
-            async with self._new_line:
-                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
-                self._new_line.notify_all()
-        async with self._new_line:
-            self._closed = True  # the process is gone (or closed stderr): stop waiting for lines
-            self._new_line.notify_all()
-
-    @property
-    def stderr(self) -> str:
-        return "\n".join(self.lines)
-
-    async def wait_for_line(self, pattern: str, *, count: int = 1) -> re.Match[str]:
-        """The `count`th stderr line matching `pattern`, as soon as it is printed."""
-        regex = re.compile(pattern)
-
-        def found() -> list[re.Match[str]]:
-            return [m for m in map(regex.search, self.lines) if m]
-
-        try:
-            async with asyncio.timeout(LINE_TIMEOUT), self._new_line:
-                await self._new_line.wait_for(lambda: len(found()) >= count or self._closed)
-        except TimeoutError:
-            raise AssertionError(f"no {pattern!r} in {LINE_TIMEOUT}s:\n{self.stderr}") from None
-        matches = found()
-        assert len(matches) >= count, f"exited before {pattern!r}:\n{self.stderr}"
-        return matches[count - 1]
-
-    @property
-    def exited(self) -> bool:
-        return self.process is not None and self.process.returncode is not None
-
-    def send_signal(self, sig: signal.Signals) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-
-    async def exit_code(self, within: float) -> int:
-        """The exit code, failing if the process has not exited `within` seconds."""
-        assert self.process is not None and self._reader is not None
-        try:
-            async with asyncio.timeout(within):
-                code = await self.process.wait()
-                await self._reader
-        except TimeoutError:
-            raise AssertionError(f"still running after {within}s:\n{self.stderr}") from None
-        return code
-
-    async def kill(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
-            await self.process.wait()
-        if self._reader is not None:
-            await self._reader
 
 
 @pytest.fixture
@@ -321,7 +256,10 @@ async def test_sigterm_does_not_wait_out_a_reconnect_back_off(
     backoff, count = 0.0, 0
     while backoff < 5.5:  # long enough that waiting it out would miss the 5 s
         count += 1
-        found = await process.wait_for_line(r"Attempting a reconnect in ([\d.]+)s", count=count)
+        # The sharded client's words (discord.py logs them with the error's traceback).
+        found = await process.wait_for_line(
+            r"Attempting a reconnect (?:for shard ID \d+ )?in ([\d.]+)s", count=count
+        )
         backoff = float(found.group(1))
     process.send_signal(signal.SIGTERM)
     assert await process.exit_code(within=5) == 0

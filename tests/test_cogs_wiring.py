@@ -205,13 +205,45 @@ async def test_commands_sync_globally_or_to_the_dev_server(
 ) -> None:
     recorder = _Recorder()
     monkeypatch.setattr(bot.tree, "sync", recorder)
-    await bot.sync_app_commands()
+    assert await bot.sync_if_changed()
     assert recorder.calls == [None]
+    assert not await bot.sync_if_changed()  # the same tree: no second sync
+    assert recorder.calls == [None]
+    assert await bot.sync_if_changed(force=True)  # `peacebot sync` syncs whatever
     bot.config = dataclasses.replace(bot.config, dev_guild_id=5)
-    await bot.sync_app_commands()
-    assert recorder.calls[1] is not None and recorder.calls[1].id == 5
+    assert await bot.sync_if_changed()
+    assert recorder.calls[2] is not None and recorder.calls[2].id == 5
     names = {c.name for c in bot.tree.get_commands(guild=discord.Object(id=5))}
     assert {"define", "section", "search"} <= names
+
+
+async def test_a_changed_command_tree_is_synced_again_and_a_failed_sync_retried(
+    bot: PeacebotBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = _Recorder()
+    monkeypatch.setattr(bot.tree, "sync", recorder)
+    assert await bot.sync_if_changed()
+    first = bot.command_digest()
+
+    @bot.tree.command(name="extra", description="a command added by a new version")
+    async def extra(interaction: discord.Interaction) -> None: ...
+
+    assert bot.command_digest() != first
+
+    async def failing(*, guild: object = None) -> list[Any]:
+        raise discord.HTTPException(_FakeResponse(), "Discord is down")
+
+    monkeypatch.setattr(bot.tree, "sync", failing)
+    with pytest.raises(discord.HTTPException):
+        await bot.sync_if_changed()
+    monkeypatch.setattr(bot.tree, "sync", recorder)
+    assert await bot.sync_if_changed()  # the failed sync was not recorded as done
+    assert recorder.calls == [None, None]
+
+
+class _FakeResponse:
+    status = 503
+    reason = "Service Unavailable"
 
 
 async def test_log_query_records_a_lookup(bot: PeacebotBot) -> None:

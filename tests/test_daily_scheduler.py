@@ -1,5 +1,6 @@
-"""The daily-post scheduler (bot.daily) against a real database, with an injected wall clock:
-the queue, claims before sends, DST, restarts, catch-up, a full deck, and the task's sleep."""
+"""The daily-post scheduler (bot.daily) against a real database of each engine, with an
+injected wall clock: the queue, claims before sends, DST, restarts, catch-up, a full deck, the
+task's sleep, and several processes (shards, and two processes serving the same shards)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.daily import RETRY_SECONDS, DailyPostProblem, DailyScheduler
-from bot.storage import GuildSettings, Storage
+from bot.storage import GuildSettings, Shards, Storage
+from tests.storage_backends import Backend
 from tests.storage_helpers import opened
 from tests.study_clock import FakeWallClock
 
@@ -38,8 +40,8 @@ class Sender:
 
 
 @pytest.fixture
-async def storage() -> AsyncIterator[Storage]:
-    async with opened(":memory:") as store:
+async def storage(backend: Backend) -> AsyncIterator[Storage]:
+    async with backend.opened() as store:
         yield store
 
 
@@ -253,8 +255,8 @@ async def test_a_wake_up_reads_only_the_servers_that_are_due(storage: Storage) -
     read: list[int] = []
     due_daily_posts = storage.due_daily_posts
 
-    async def spy(now: datetime, limit: int = 500):  # type: ignore[no-untyped-def]
-        rows = await due_daily_posts(now, limit)
+    async def spy(now: datetime, limit: int = 500, shards=None):  # type: ignore[no-untyped-def]
+        rows = await due_daily_posts(now, limit, shards)
         read.extend(row.settings.guild_id for row in rows)
         return rows
 
@@ -263,9 +265,8 @@ async def test_a_wake_up_reads_only_the_servers_that_are_due(storage: Storage) -
     assert read == [GUILD] and sender.sent[0][0] == GUILD
 
 
-async def test_two_processes_waking_together_post_once(tmp_path: Path) -> None:
-    path = tmp_path / "shared.sqlite3"
-    async with opened(path) as one, opened(path) as two:
+async def test_two_processes_waking_together_post_once(backend: Backend) -> None:
+    async with backend.opened() as one, backend.opened() as two:
         clock, sender = FakeWallClock(utc(2024, 1, 15, 8, 0)), Sender()
         first, second = scheduler_for(one, clock, sender), scheduler_for(two, clock, sender)
         for guild in range(20):
@@ -275,13 +276,58 @@ async def test_two_processes_waking_together_post_once(tmp_path: Path) -> None:
         assert sorted(guild for guild, _ in sender.sent) == [GUILD + g for g in range(20)]
 
 
+def sharded(storage: Storage, clock: FakeWallClock, sender: Sender, *ids: int) -> DailyScheduler:
+    shards = Shards(2, frozenset(ids))
+    return DailyScheduler(
+        lambda: storage, lambda: FACTS, sender, clock=clock, shards=lambda: shards
+    )
+
+
+async def test_each_process_posts_only_its_shards_and_overlapping_ones_post_once(
+    backend: Backend,
+) -> None:
+    """Shards 0 and 1 of 2 in two processes, and a third also serving shard 0 (a rolling
+    deploy): every server's post comes once, from a process that serves its shard."""
+    stores = [await backend.open() for _ in range(3)]
+    clock = FakeWallClock(utc(2024, 1, 15, 8, 0))
+    senders = [Sender() for _ in stores]
+    zero, one, zero_again = (
+        sharded(store, clock, sender, shard)
+        for store, sender, shard in zip(stores, senders, (0, 1, 0), strict=True)
+    )
+    guilds = [((n << 1 | n % 2) << 22) + 7 for n in range(12)]  # shards 0, 1, 0, 1, ...
+    for guild in guilds:
+        await enable(zero, guild)
+    clock.set(utc(2024, 1, 15, 9, 0))
+    await asyncio.gather(*(tick(s) for s in (zero, one, zero_again, one, zero_again, zero)))
+    posted = [guild for sender in senders for guild, _ in sender.sent]
+    assert sorted(posted) == sorted(guilds)  # each once
+    assert {g for g, _ in senders[1].sent} == {g for g in guilds if (g >> 22) % 2 == 1}
+    assert all((g >> 22) % 2 == 0 for sender in (senders[0], senders[2]) for g, _ in sender.sent)
+
+
+async def test_a_schedule_changed_elsewhere_wakes_the_process_of_its_shard(
+    backend: Backend,
+) -> None:
+    store = await backend.open()
+    clock = FakeWallClock(utc(2024, 1, 15, 8, 0))
+    mine = sharded(store, clock, Sender(), 1)
+    woken = []
+    mine.wake = lambda: woken.append(True)  # type: ignore[method-assign]
+    mine.on_event({"kind": "daily", "guild": (2 << 22) + 5})  # shard 0: not this process's
+    assert woken == []
+    mine.on_event({"kind": "daily", "guild": (3 << 22) + 5})
+    mine.on_event({"kind": "listener-reconnected"})  # events may have been missed
+    assert woken == [True, True]
+
+
 async def test_a_claim_never_switches_posts_back_on_after_daily_off(storage: Storage) -> None:
     clock, sender = FakeWallClock(utc(2024, 1, 15, 9, 0)), Sender()
     scheduler = scheduler_for(storage, clock, sender)
     await enable(scheduler)
     due = await storage.due_daily_posts(clock.now())  # the scheduler has read the row...
     await scheduler.turn_off(GUILD)  # ...when /daily off comes in
-    storage.due_daily_posts = lambda now, limit=500: _returning(due)  # type: ignore[method-assign]
+    storage.due_daily_posts = lambda now, limit=500, shards=None: _returning(due)  # type: ignore[method-assign]
     await tick(scheduler)
     assert sender.sent == []
     settings = await storage.get_settings(GUILD)
@@ -349,16 +395,15 @@ async def test_the_task_sleeps_until_due_and_is_woken_by_a_settings_change(
         await scheduler.stop()
 
 
-async def test_a_queue_entry_of_a_server_with_posts_off_leaves_the_queue(storage: Storage) -> None:
+async def test_a_queue_entry_of_a_server_with_posts_off_leaves_the_queue(
+    storage: Storage, backend: Backend
+) -> None:
     clock, sender = FakeWallClock(utc(2024, 1, 15, 9, 0)), Sender()
     scheduler = scheduler_for(storage, clock, sender)
     await enable(scheduler)
-
-    async def switch_off_behind_the_queues_back(conn) -> None:  # type: ignore[no-untyped-def]
-        await conn.execute(
-            "UPDATE guild_settings SET daily_enabled = 0 WHERE guild_id = ?", (GUILD,)
-        )
-
-    await storage._engine.write(switch_off_behind_the_queues_back)
+    # Switched off behind the queue's back (daily_next_at left set).
+    await backend.execute(
+        "UPDATE guild_settings SET daily_enabled = ? WHERE guild_id = ?", False, GUILD
+    )
     assert await tick(scheduler) is None
     assert sender.sent == [] and await storage.next_daily_due() is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
 import pytest
 
 from bot.answers import Card, Librarian
@@ -138,6 +139,27 @@ async def test_prefix_define_is_answered(peacebot: BotHarness, librarian: Librar
     reply = await peacebot.wait_for_message(after=asked)
 
     assert_shows(reply, librarian.define("roe").pages[0])
+
+
+async def test_with_prefix_commands_off_a_mention_works_without_message_content(
+    start_peacebot, librarian: Librarian
+) -> None:
+    """The default for a verified bot: no prefix, so no privileged intent asked for. Discord
+    still delivers the text of a message that mentions the bot (the fake does too, and blanks
+    every other message's text), so `@peacebot define roe` is answered."""
+    harness = await start_peacebot(prefix="")
+    (identify,) = harness.fake.identifies
+    intents = discord.Intents._from_value(identify["intents"])
+    assert not intents.message_content and not intents.members and not intents.presences
+    bot = harness.world.bot
+    asked = await harness.send_message(f"{bot.mention} define roe", mentions=[bot])
+    reply = await harness.wait_for_message(after=asked)
+    assert_shows(reply, librarian.define("roe").pages[0])
+    ignored = await harness.send_message("!define roe")  # no prefix: the text is not even seen
+    answered = await harness.send_message(f"{bot.mention} define mandate", mentions=[bot])
+    second = await harness.wait_for_message(after=ignored)
+    assert second.id > answered.id  # the first reply after "!define roe" answers the mention
+    assert "content of '!define roe': no MESSAGE_CONTENT" in harness.fake.dropped_events
 
 
 # -- mentions ----------------------------------------------------------------------------------

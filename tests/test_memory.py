@@ -25,8 +25,8 @@ async def test_reload_frees_the_old_library_engine_and_answer_cache() -> None:
         try:
             admin = bot.get_cog("Admin")
             assert admin is not None
-            reply = await admin.reload_content()
-            assert reply.startswith("Reloaded the content")
+            ok, reply = await admin.reload_content()
+            assert ok and reply.startswith("Reloaded the content")
             gc.collect()
             assert [ref() is None for ref in old] == [True] * 3
             assert gc.get_freeze_count() > 0  # and the bot is frozen again afterwards

@@ -1,4 +1,6 @@
-"""Storage: settings, fact decks, quiz scores, forgetting a user, statistics, prune, export."""
+"""Storage: settings, fact decks, quiz scores, forgetting a user, statistics, prune, export, the
+synced command tree and events; on both engines (the `backend` fixture), except where a test
+is about one engine's files or connections."""
 
 from __future__ import annotations
 
@@ -19,17 +21,18 @@ from bot.storage import (
     GuildSettings,
     ScoreRow,
     SectionScore,
+    Shards,
     Storage,
     StorageError,
+    SyncClaim,
 )
+from tests.storage_backends import Backend
 from tests.storage_helpers import GUILD, OTHER, USER, opened, record
 
 
 @pytest.fixture
-async def storage(tmp_path: Path):
-    store = await Storage.open(tmp_path / "peacebot.sqlite3", log_interval=0.01)
-    yield store
-    await store.close()
+async def storage(backend: Backend):
+    return await backend.open(log_interval=0.01)
 
 
 def rows(path: Path | str, sql: str, params: tuple = ()) -> list[tuple]:
@@ -45,8 +48,14 @@ async def pragma(conn, name: str):
         return (await cursor.fetchone())[0]
 
 
-async def test_open_sets_wal_busy_timeout_and_foreign_keys(storage: Storage) -> None:
-    engine = storage._engine
+@pytest.fixture
+async def sqlite_storage(tmp_path: Path):
+    async with opened(tmp_path / "peacebot.sqlite3") as store:
+        yield store
+
+
+async def test_open_sets_wal_busy_timeout_and_foreign_keys(sqlite_storage: Storage) -> None:
+    engine = sqlite_storage._engine
     for conn in (engine._writer, *engine._all_readers):
         assert await pragma(conn, "journal_mode") == "wal"
         assert await pragma(conn, "foreign_keys") == 1
@@ -57,6 +66,38 @@ async def test_open_sets_wal_busy_timeout_and_foreign_keys(storage: Storage) -> 
         engine._all_readers
     )
     assert await pragma(engine._writer, "query_only") == 0
+
+
+async def test_postgresql_readers_refuse_writes_and_every_connection_keeps_utc(
+    postgres: Backend,
+) -> None:
+    store = await postgres.open(busy_timeout_ms=1234)
+
+    async def settings(conn) -> tuple:  # type: ignore[no-untyped-def]
+        return tuple(
+            [await conn.fetchval(f"SHOW {name}") for name in ("TimeZone", "lock_timeout")]
+            + [await conn.fetchval("SHOW default_transaction_read_only")]
+        )
+
+    assert await store._engine.read(settings) == ("UTC", "1234ms", "on")
+    assert await store._engine.write(settings) == ("UTC", "1234ms", "off")
+    with pytest.raises(StorageError, match="read-only transaction"):
+        await store._engine.read(lambda conn: conn.execute("DELETE FROM meta"))
+
+
+async def test_an_unreachable_postgresql_is_one_storage_error_without_the_password() -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens here once the socket is closed
+    url = f"postgresql://bot:secret-password@127.0.0.1:{port}/peacebot"
+    with pytest.raises(StorageError, match=f"cannot connect to postgresql://bot@127.0.0.1:{port}"):
+        await Storage.open(url)
+    try:
+        await Storage.open(url)
+    except StorageError as exc:
+        assert "secret-password" not in str(exc)
 
 
 async def test_memory_database_works_end_to_end() -> None:
@@ -233,38 +274,51 @@ async def test_a_claim_loses_to_daily_off_a_new_channel_or_a_deck_change(
 
 
 async def test_a_send_problem_is_kept_on_the_settings_and_the_days_claim(
-    storage: Storage, tmp_path: Path
+    storage: Storage, backend: Backend
 ) -> None:
     await enable(storage, next_at=MONDAY_9)
     await storage.claim_daily_posts([claim(MONDAY, None, F1)], MONDAY_9)
     await storage.set_daily_problem(GUILD, "Discord refused the post.", local_date=MONDAY)
     assert (await storage.get_settings(GUILD)).daily_problem == "Discord refused the post."
-    path = tmp_path / "peacebot.sqlite3"
-    assert rows(path, "SELECT local_date, fact_id, problem FROM daily_claims") == [
+    stored = await backend.rows("SELECT local_date, fact_id, problem FROM daily_claims")
+    assert [(str(day), fact, problem) for day, fact, problem in stored] == [
         ("2024-05-06", "f1", "Discord refused the post.")
     ]
 
 
-async def test_two_processes_racing_for_one_date_give_one_winner(tmp_path: Path) -> None:
-    path = tmp_path / "race.sqlite3"
-    first, second = await Storage.open(path), await Storage.open(path)
-    try:
-        await enable(first, next_at=MONDAY_9)
-        deck: Deck | None = None
-        for day in range(5):
-            when = MONDAY + timedelta(days=day)
-            after = Deck(("f1", "f2", "f3", "f4", "f5"), day + 1, f"f{day + 1}")
-            results = await asyncio.gather(
-                *(
-                    store.claim_daily_posts([claim(when, deck, after)], MONDAY_9)
-                    for store in (first, second) * 3
-                )
+async def test_the_queue_of_some_shards_holds_only_their_servers(storage: Storage) -> None:
+    # Discord's rule: a server belongs to shard (id >> 22) % count.
+    guilds = {shard: [((n * 4 + shard) << 22) | 99 for n in (5, 9)] for shard in range(4)}
+    for shard, ids in guilds.items():
+        for offset, guild in enumerate(ids):
+            await enable(storage, guild, next_at=MONDAY_9.replace(hour=shard + 1, minute=offset))
+    mine = Shards(4, frozenset({1, 3}))
+    due = await storage.due_daily_posts(MONDAY_9, shards=mine)
+    assert [d.settings.guild_id for d in due] == guilds[1] + guilds[3]
+    assert all(mine.owns(d.settings.guild_id) for d in due)
+    assert len(await storage.due_daily_posts(MONDAY_9)) == 8  # no filter: every server
+    assert await storage.next_daily_due(Shards(4, frozenset({2}))) == MONDAY_9.replace(hour=3)
+    assert await storage.next_daily_due(mine) == MONDAY_9.replace(hour=2)
+    await storage.reschedule_daily({g: None for g in guilds[1] + guilds[3]})
+    assert await storage.next_daily_due(mine) is None
+    assert await storage.due_daily_posts(MONDAY_9, shards=mine) == []
+
+
+async def test_two_processes_racing_for_one_date_give_one_winner(backend: Backend) -> None:
+    first, second = await backend.open(), await backend.open()
+    await enable(first, next_at=MONDAY_9)
+    deck: Deck | None = None
+    for day in range(5):
+        when = MONDAY + timedelta(days=day)
+        after = Deck(("f1", "f2", "f3", "f4", "f5"), day + 1, f"f{day + 1}")
+        results = await asyncio.gather(
+            *(
+                store.claim_daily_posts([claim(when, deck, after)], MONDAY_9)
+                for store in (first, second) * 3
             )
-            assert [r[0] for r in results].count(ClaimResult.CLAIMED) == 1, when
-            deck = after
-    finally:
-        await first.close()
-        await second.close()
+        )
+        assert [r[0] for r in results].count(ClaimResult.CLAIMED) == 1, when
+        deck = after
 
 
 # -- quiz answers, activity, leaderboards ---------------------------------------------------------
@@ -333,13 +387,14 @@ async def test_activity_dates_from_answers_and_activity(storage: Storage) -> Non
 # -- user ids: hashed, never stored; forget-me ----------------------------------------------------
 
 
-async def test_user_hash_is_salted_per_database(tmp_path: Path) -> None:
-    async with opened(tmp_path / "one.sqlite3") as one, opened(tmp_path / "two.sqlite3") as two:
+async def test_user_hash_is_salted_per_database(backend: Backend) -> None:
+    second = await backend.another()
+    async with backend.opened() as one, backend.opened(second) as two:
         assert one.user_hash(USER) == one.user_hash(USER)
         assert one.user_hash(USER) != one.user_hash(OTHER)
         assert one.user_hash(USER) != two.user_hash(USER)
         assert len(one.user_hash(USER)) == 32 and int(one.user_hash(USER), 16) >= 0
-    async with opened(tmp_path / "one.sqlite3") as again:
+    async with backend.opened() as again:
         assert again.user_hash(USER) == one.user_hash(USER)  # the salt is kept in the database
 
 
@@ -357,6 +412,23 @@ async def test_no_raw_user_id_is_stored_anywhere(tmp_path: Path) -> None:
     path = tmp_path / "scan.sqlite3"
     async with opened(path) as store:
         await check_no_raw_id(store, path, tmp_path)
+
+
+async def test_no_raw_user_id_is_stored_in_any_postgresql_column(postgres: Backend) -> None:
+    backend = postgres
+    async with backend.opened() as store:
+        await fill_with_user_data(store)
+    columns = await backend.rows(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema()"
+    )
+    tables = {table for table, _ in columns}
+    assert {"query_log", "members", "quiz_answers", "activity"} <= tables
+    for table, column in columns:
+        hits = await backend.rows(
+            f"SELECT COUNT(*) FROM {table} WHERE CAST({column} AS TEXT) LIKE ?", f"%{USER}%"
+        )
+        assert hits == [(0,)], f"{table}.{column} holds the raw user id"
 
 
 async def check_no_raw_id(store: Storage, path: Path, tmp_path: Path) -> None:
@@ -387,13 +459,12 @@ async def close_then(store: Storage, function, *args):
     return function(*args)
 
 
-async def test_forget_user_removes_everything_keyed_by_their_hash(tmp_path: Path) -> None:
-    path = tmp_path / "forget.sqlite3"
-    async with opened(path, log_interval=3600) as store:
-        await check_forget_user(store, path)
+async def test_forget_user_removes_everything_keyed_by_their_hash(backend: Backend) -> None:
+    async with backend.opened(log_interval=3600) as store:
+        await check_forget_user(store, backend)
 
 
-async def check_forget_user(store: Storage, path: Path) -> None:
+async def check_forget_user(store: Storage, backend: Backend) -> None:
     await fill_with_user_data(store)
     for i in range(5):  # still queued in memory when they ask
         store.log(record(f"queued {i}"))
@@ -402,7 +473,8 @@ async def check_forget_user(store: Storage, path: Path) -> None:
     assert await store.forget_user(USER) == 20 + 5 + 1 + 2 + 1  # log, queued, answer, days, name
     assert await store.flush()
     for table in ("query_log", "members", "quiz_answers", "activity"):
-        assert rows(path, f"SELECT COUNT(*) FROM {table} WHERE user_hash = ?", (user,)) == [(0,)]
+        found = await backend.rows(f"SELECT COUNT(*) FROM {table} WHERE user_hash = ?", user)
+        assert found == [(0,)]
     # Other people keep their rows.
     assert (await store.stats()).total == 1
     assert [r.display_name for r in await store.leaderboard(GUILD)] == ["Bo"]
@@ -516,3 +588,82 @@ async def test_iter_queries_oldest_first_with_filters(storage: Storage) -> None:
     mine = [row async for row in storage.iter_queries(guild_id=GUILD)]
     assert len(mine) == 1250
     assert [row async for row in storage.iter_queries(since=at(1))] == []
+
+
+# -- the synced command tree ----------------------------------------------------------------------
+
+
+async def test_one_of_several_claimers_syncs_a_command_tree(backend: Backend) -> None:
+    stores = [await backend.open() for _ in range(3)]
+    claims = await asyncio.gather(*(s.claim_command_sync("global", "tree-1") for s in stores * 2))
+    assert [c.claimed for c in claims].count(True) == 1
+    again = await stores[0].claim_command_sync("global", "tree-1")
+    assert again == SyncClaim(claimed=False, previous="tree-1")  # synced: nothing to do
+    assert (await stores[1].claim_command_sync("guild:7", "tree-1")).claimed  # another scope
+    changed = await stores[1].claim_command_sync("global", "tree-2")
+    assert changed == SyncClaim(claimed=True, previous="tree-1")
+    # That sync failed: the old digest is back, so the next start tries again.
+    await stores[1].undo_command_sync("global", "tree-2", changed.previous)
+    assert (await stores[2].claim_command_sync("global", "tree-2")).claimed
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+
+async def until_true(condition, what: str) -> None:
+    for _ in range(5000):
+        if condition():
+            return
+        await asyncio.sleep(0.002)
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_events_reach_this_process_and_on_postgresql_every_process(
+    backend: Backend,
+) -> None:
+    one, two = await backend.open(), await backend.open()
+    heard_one: list[dict] = []
+    heard_two: list[dict] = []
+    one.subscribe(heard_one.append)
+    two.subscribe(heard_two.append)
+    assert await one.listening(10) and await two.listening(10)
+    await one.publish("reload", request="r1")
+    await until_true(lambda: heard_one, "the sender hears its own event")
+    assert heard_one == [{"kind": "reload", "request": "r1"}]
+    if backend.name == "postgres":
+        assert one.multiprocess
+        await until_true(lambda: heard_two, "the other process hears it")
+        assert heard_two == [{"kind": "reload", "request": "r1"}]
+    else:
+        assert not one.multiprocess and heard_two == []  # SQLite: this process only
+
+
+async def test_changing_a_schedule_is_announced(storage: Storage) -> None:
+    heard: list[dict] = []
+    storage.subscribe(heard.append)
+    assert await storage.listening(10)
+    await enable(storage, next_at=MONDAY_9)
+    await until_true(lambda: heard, "the announcement")
+    assert heard == [{"kind": "daily", "guild": GUILD}]
+
+
+async def test_postgresql_connections_that_the_server_drops_come_back(postgres: Backend) -> None:
+    """The query log's connection and the listener both reconnect after the server ends them
+    (a restart, a failover); events resume and no logged row is lost."""
+    store = await postgres.open(log_interval=0.01, log_backoff_max=0.05)
+    heard: list[dict] = []
+    store.subscribe(heard.append)
+    assert await store.listening(10)
+    store.log(record("before"))
+    assert await store.flush()
+    ended = await postgres.rows(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'peacebot' AND pid <> pg_backend_pid()"
+    )
+    assert ended
+    store.log(record("after"))
+    assert await store.flush(max_wait=30)
+    await until_true(lambda: {"kind": "listener-reconnected"} in heard, "the listener is back")
+    await store.publish("reload", request="r2")
+    await until_true(lambda: {"kind": "reload", "request": "r2"} in heard, "events again")
+    assert [row.query async for row in store.iter_queries()] == ["before", "after"]

@@ -1,21 +1,19 @@
 """Storage under contention, with every interleaving forced by events (never by timing):
 reads beside a held write lock, cancelled and failed transactions, writes that would have lost
-each other's updates, and the settings cache."""
+each other's updates, and the settings cache; on both engines."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
 from bot.daily import DailyScheduler
 from bot.storage import Storage, StorageBusy
-from tests.storage_helpers import GUILD, USER, Gate, StatementWatch, opened, record
+from tests.storage_backends import Backend
+from tests.storage_helpers import GUILD, USER, Gate, record
 from tests.study_clock import FakeWallClock
 
 # Each wait is bounded, so a broken test fails instead of hanging; nothing here waits on time.
@@ -24,36 +22,22 @@ NOW = datetime(2024, 5, 6, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Storage]:
-    async with opened(tmp_path / "db.sqlite3", log_interval=0.01) as storage:
+async def store(backend: Backend) -> AsyncIterator[Storage]:
+    async with backend.opened(log_interval=0.01) as storage:
         yield storage
 
 
-@contextmanager
-def foreign_write_lock(path: Path) -> Iterator[sqlite3.Connection]:
-    """Another process holding the database's write lock."""
-    blocker = sqlite3.connect(path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
-        yield blocker
-    finally:
-        if blocker.in_transaction:
-            blocker.execute("ROLLBACK")
-        blocker.close()
-
-
-async def write_waiting_on_the_lock(store: Storage) -> asyncio.Task[None]:
-    """A write that has reached SQLite and waits there for the file's write lock."""
-    watch = StatementWatch("BEGIN IMMEDIATE")
-    writer = store._engine._writer
-    await writer.set_trace_callback(watch)
+async def write_waiting_on_the_lock(store: Storage, backend: Backend) -> asyncio.Task[None]:
+    """A write that has reached the database and waits there for the foreign lock."""
+    await backend.watch_writes(store)
     task = asyncio.create_task(store.record_answer(GUILD, USER, "Ann", "q", "s", True, NOW.date()))
-    # Not unset here: that call would queue behind the BEGIN on the writer's thread.
-    await asyncio.wait_for(watch.started.wait(), BOUND)
+    await asyncio.wait_for(backend.writer_waiting(), BOUND)
     return task
 
 
-async def transaction_open(store: Storage) -> bool:
+async def transaction_open(store: Storage, backend: Backend) -> bool:
+    if backend.name == "postgres":
+        return await backend.open_transactions() > 0
     writer = store._engine._writer
     await writer.execute("SELECT 1")  # queued behind whatever the writer's thread still does
     return writer.in_transaction
@@ -63,13 +47,13 @@ async def transaction_open(store: Storage) -> bool:
 
 
 async def test_reads_never_wait_for_a_write_held_up_by_another_process(
-    store: Storage, tmp_path: Path
+    store: Storage, backend: Backend
 ) -> None:
     await store.record_answer(GUILD, USER, "Ann", "q1", "mandates", True, NOW.date())
     store.log(record("un charter"))
     assert await store.flush()
-    with foreign_write_lock(tmp_path / "db.sqlite3"):
-        pending = await write_waiting_on_the_lock(store)
+    async with backend.foreign_write_lock():
+        pending = await write_waiting_on_the_lock(store, backend)
         reads = await asyncio.wait_for(
             asyncio.gather(
                 store.get_settings(GUILD + 1),
@@ -107,10 +91,11 @@ async def test_a_long_write_of_our_own_delays_only_writes(store: Storage) -> Non
     assert (await store.get_settings(GUILD)).daily_problem == "queued behind"
 
 
-async def test_a_write_gives_up_with_storage_busy_after_the_busy_timeout(tmp_path: Path) -> None:
-    path = tmp_path / "busy.sqlite3"
-    async with opened(path, busy_timeout_ms=100) as store:
-        with foreign_write_lock(path):
+async def test_a_write_gives_up_with_storage_busy_after_the_busy_timeout(
+    backend: Backend,
+) -> None:
+    async with backend.opened(busy_timeout_ms=100) as store:
+        async with backend.foreign_write_lock():
             # The first waits on the file, the others on it: all give up within one timeout.
             results = await asyncio.gather(
                 *(store.set_daily_problem(GUILD, f"try {i}") for i in range(3)),
@@ -126,10 +111,10 @@ async def test_a_write_gives_up_with_storage_busy_after_the_busy_timeout(tmp_pat
 
 
 async def test_a_write_cancelled_while_waiting_on_a_lock_leaves_the_storage_usable(
-    store: Storage, tmp_path: Path
+    store: Storage, backend: Backend
 ) -> None:
-    with foreign_write_lock(tmp_path / "db.sqlite3"):
-        pending = await write_waiting_on_the_lock(store)
+    async with backend.foreign_write_lock():
+        pending = await write_waiting_on_the_lock(store, backend)
         pending.cancel()
         with pytest.raises(asyncio.CancelledError):
             await pending  # returns at once, while the BEGIN still waits on the lock
@@ -139,19 +124,32 @@ async def test_a_write_cancelled_while_waiting_on_a_lock_leaves_the_storage_usab
     await asyncio.wait_for(late, BOUND)
     assert (await store.get_settings(GUILD)).daily_problem == "queued"
     # The BEGIN went through on the writer's thread once the lock was free; it was rolled back.
-    assert not await transaction_open(store)
+    assert not await transaction_open(store, backend)
     await store.set_daily_problem(GUILD, "works")
     assert (await store.get_settings(GUILD)).daily_problem == "works"
     assert await store.leaderboard(GUILD) == []  # the cancelled answer was never stored
 
 
-async def test_a_write_cancelled_mid_transaction_is_rolled_back(store: Storage) -> None:
+async def run(conn, backend: Backend, sql: str, *params: object) -> None:  # type: ignore[no-untyped-def]
+    """One statement on an engine's connection, written with `?` placeholders."""
+    if backend.name == "postgres":
+        await conn.execute(backend.sql(sql), *params)
+    else:
+        await conn.execute(sql, params)
+
+
+async def test_a_write_cancelled_mid_transaction_is_rolled_back(
+    store: Storage, backend: Backend
+) -> None:
     inside = asyncio.Event()
 
     async def half_done(conn) -> None:  # type: ignore[no-untyped-def]
-        await conn.execute("UPDATE guild_settings SET daily_problem = 'half' WHERE 1")
-        await conn.execute(
-            "INSERT INTO guild_settings (guild_id, daily_problem) VALUES (?, 'half')", (GUILD,)
+        await run(conn, backend, "UPDATE guild_settings SET daily_problem = 'half' WHERE 1")
+        await run(
+            conn,
+            backend,
+            "INSERT INTO guild_settings (guild_id, daily_problem) VALUES (?, 'half')",
+            GUILD,
         )
         inside.set()
         await asyncio.Event().wait()  # never finishes by itself
@@ -161,22 +159,27 @@ async def test_a_write_cancelled_mid_transaction_is_rolled_back(store: Storage) 
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert not await transaction_open(store)
+    assert not await transaction_open(store, backend)
     assert (await store.get_settings(GUILD)).daily_problem is None
     await store.set_daily_problem(GUILD, "next write")
     assert (await store.get_settings(GUILD)).daily_problem == "next write"
 
 
-async def test_a_failed_transaction_is_rolled_back_and_the_next_one_works(store: Storage) -> None:
+async def test_a_failed_transaction_is_rolled_back_and_the_next_one_works(
+    store: Storage, backend: Backend
+) -> None:
     async def broken(conn) -> None:  # type: ignore[no-untyped-def]
-        await conn.execute(
-            "INSERT INTO guild_settings (guild_id, daily_problem) VALUES (?, 'x')", (GUILD,)
+        await run(
+            conn,
+            backend,
+            "INSERT INTO guild_settings (guild_id, daily_problem) VALUES (?, 'x')",
+            GUILD,
         )
-        await conn.execute("INSERT INTO no_such_table VALUES (1)")
+        await run(conn, backend, "INSERT INTO no_such_table VALUES (1)")
 
     with pytest.raises(Exception, match="no_such_table"):
         await store._engine.write(broken)
-    assert not await transaction_open(store)
+    assert not await transaction_open(store, backend)
     assert (await store.get_settings(GUILD)).daily_problem is None
     await store.set_daily_problem(GUILD, "fine")
     assert (await store.get_settings(GUILD)).daily_problem == "fine"
@@ -289,16 +292,15 @@ async def test_a_read_that_raced_a_write_is_not_cached(store: Storage) -> None:
     assert (await store.get_settings(GUILD)).daily_problem == "newer"  # never cached stale
 
 
-async def test_a_change_by_another_process_shows_after_the_cache_ttl(tmp_path: Path) -> None:
-    path = tmp_path / "two.sqlite3"
-    async with opened(path, settings_ttl=0.0) as one, opened(path) as two:
+async def test_a_change_by_another_process_shows_after_the_cache_ttl(backend: Backend) -> None:
+    async with backend.opened(settings_ttl=0.0) as one, backend.opened() as two:
         assert (await one.get_settings(GUILD)).daily_problem is None
         await two.set_daily_problem(GUILD, "from the other process")
         assert (await one.get_settings(GUILD)).daily_problem == "from the other process"
 
 
-async def test_the_cache_is_bounded(tmp_path: Path) -> None:
-    async with opened(tmp_path / "many.sqlite3") as store:
+async def test_the_cache_is_bounded(backend: Backend) -> None:
+    async with backend.opened() as store:
         store.settings_cache.limit = 50
         for guild in range(200):
             await store.get_settings(guild)

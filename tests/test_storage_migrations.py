@@ -14,7 +14,8 @@ import pytest
 from bot.deck import Deck
 from bot.storage import Storage, StorageError
 from bot.storage._connection import connect
-from bot.storage._migrations import LATEST, MIGRATIONS, migrate, schema_version
+from bot.storage._migrations import LATEST, MIGRATIONS, STEPS, migrate, migrate_pg, schema_version
+from tests.storage_backends import Backend
 from tests.storage_helpers import USER
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
@@ -62,8 +63,9 @@ async def build_old_database(path: Path, version: int) -> str | None:
         await conn.close()
 
 
-def test_there_are_several_numbered_migrations() -> None:
-    assert LATEST == len(MIGRATIONS) >= 2
+def test_there_are_several_numbered_migrations_each_in_both_forms() -> None:
+    assert LATEST == len(MIGRATIONS) == len(STEPS) >= 2
+    assert all(step.postgres.strip() and step.sqlite for step in STEPS)
 
 
 @pytest.mark.parametrize("start", range(LATEST + 1))
@@ -180,3 +182,103 @@ async def test_schema_version_of_a_new_file_is_zero(tmp_path: Path) -> None:
         assert await schema_version(conn) == 0
     finally:
         await conn.close()
+
+
+# -- PostgreSQL: the same steps, the same schema --------------------------------------------------
+
+
+async def pg_connection(backend: Backend):  # type: ignore[no-untyped-def]
+    import asyncpg
+
+    return await asyncpg.connect(backend.location)
+
+
+@pytest.fixture
+async def pg(postgres: Backend) -> Backend:
+    return postgres
+
+
+@pytest.mark.parametrize("start", range(LATEST + 1))
+async def test_postgresql_upgrades_from_every_version(pg: Backend, start: int) -> None:
+    conn = await pg_connection(pg)
+    try:
+        assert await migrate_pg(conn, target=start) == start
+        if start >= 1:
+            await conn.execute(
+                "INSERT INTO guild_settings (guild_id, daily_channel_id, daily_time, timezone, "
+                "daily_enabled, daily_discussion, prefix) "
+                "VALUES (42, 7, '18:00', 'Asia/Tokyo', true, false, '?')"
+            )
+        if 1 <= start < 3:
+            await conn.execute(
+                "INSERT INTO fact_deck (guild_id, fact_order, position, last_posted_on, "
+                "last_fact_id) VALUES (42, '[\"f1\", \"f2\"]', 1, '2024-05-06', 'f1')"
+            )
+        salt = await conn.fetchval("SELECT value FROM meta WHERE key = 'salt'") if start else None
+    finally:
+        await conn.close()
+    async with pg.opened() as store:
+        if start >= 1:
+            settings = await store.get_settings(42)
+            assert settings.prefix == "?" and settings.daily_enabled
+        if 1 <= start < 3:
+            assert settings.daily_next_at == datetime(1970, 1, 1, tzinfo=UTC)
+            assert settings.daily_next_on == date(2024, 5, 7)
+            assert await store.last_daily_claim(42) == date(2024, 5, 6)
+            assert await store.get_deck(42) == Deck(("f1", "f2"), 1, "f1")
+        if salt is not None:
+            expected = hmac.new(bytes.fromhex(salt), str(USER).encode(), hashlib.sha256)
+            assert store.user_hash(USER) == expected.hexdigest()[:32]
+    versions = await pg.rows("SELECT version, name FROM schema_migrations ORDER BY version")
+    assert versions == [(n + 1, step.name) for n, step in enumerate(STEPS)]
+
+
+async def test_postgresql_openers_starting_together_migrate_once(pg: Backend) -> None:
+    stores = await asyncio.gather(*(pg.open() for _ in range(4)))
+    assert len({store.user_hash(USER) for store in stores}) == 1  # one salt
+    assert await pg.rows("SELECT COUNT(*), MAX(version) FROM schema_migrations") == [
+        (LATEST, LATEST)
+    ]
+
+
+async def test_postgresql_refuses_a_newer_database(pg: Backend) -> None:
+    await (await pg.open()).close()
+    await pg.execute("INSERT INTO schema_migrations (version, name) VALUES (?, 'future')", 99)
+    with pytest.raises(StorageError, match="newer than this peacebot"):
+        await Storage.open(pg.location)
+
+
+async def test_postgresql_and_sqlite_have_the_same_tables_columns_and_indexes(
+    pg: Backend, tmp_path: Path
+) -> None:
+    await (await pg.open()).close()
+    sqlite_path = tmp_path / "same.sqlite3"
+    await (await Storage.open(sqlite_path)).close()
+    with sqlite3.connect(sqlite_path) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        lite_columns = {
+            (table, row[1])
+            for table in tables
+            for row in conn.execute(f"PRAGMA table_info({table})")
+        }
+        lite_indexes = {
+            (row[0], row[1])
+            for row in conn.execute(
+                "SELECT tbl_name, name FROM sqlite_master WHERE type = 'index' "
+                "AND name NOT LIKE 'sqlite_autoindex%'"
+            )
+        }
+    pg_columns = set(
+        await pg.rows(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'"
+        )
+    )
+    pg_indexes = set(
+        await pg.rows(
+            "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema() "
+            "AND indexname NOT LIKE '%_pkey'"
+        )
+    )
+    assert pg_columns == lite_columns
+    assert pg_indexes == lite_indexes

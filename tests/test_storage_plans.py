@@ -5,12 +5,14 @@ back unnoticed (the two that read a whole table on purpose are named, with the r
 from __future__ import annotations
 
 import inspect
+import json
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.daily import DailyScheduler
 from bot.storage import Storage
+from tests.storage_backends import Backend
 from tests.storage_helpers import GUILD, OTHER, USER, opened, record
 from tests.study_clock import FakeWallClock
 
@@ -89,6 +91,12 @@ async def exercise(store: Storage) -> set[str]:
     await store.prune(NOW - timedelta(days=40))
     await store.forget_user(USER)
     for name in ("flush", "stats", "iter_queries", "prune", "forget_user"):
+        mark(name)
+    claim = await store.claim_command_sync("global", "tree")
+    await store.undo_command_sync("global", "tree", claim.previous)
+    await store.publish("test")
+    await store.listening(0)
+    for name in ("claim_command_sync", "undo_command_sync", "publish", "listening"):
         mark(name)
     await store.close()
     mark("close")
@@ -170,3 +178,74 @@ async def test_per_server_queries_name_their_index(tmp_path: Path) -> None:
         "SEARCH guild_settings USING COVERING INDEX guild_settings_daily_due (daily_next_at>? AND "
         "daily_next_at<?)"
     ]
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------------
+
+
+def seq_scans(plan: dict) -> list[str]:
+    """Tables of ours read whole somewhere in an EXPLAIN (FORMAT JSON) plan."""
+    found = []
+    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") in TABLES:
+        found.append(plan["Relation Name"])
+    for child in plan.get("Plans", []):
+        found += seq_scans(child)
+    return found
+
+
+async def test_every_postgresql_query_uses_an_index(postgres: Backend) -> None:
+    """The same exercise on PostgreSQL. Its planner reads a tiny table whole whatever indexes
+    it has, so each statement is planned with sequential scans priced out
+    (`enable_seqscan = off`): a Seq Scan left in a plan means no index can serve it."""
+    import asyncpg
+
+    store = await postgres.open(log_interval=0.01)
+    engine = store._engine
+    logged: dict[str, tuple] = {}
+
+    def remember(query) -> None:  # type: ignore[no-untyped-def]
+        logged.setdefault(query.query, tuple(query.args))
+
+    def logging(method):  # type: ignore[no-untyped-def]
+        async def run(work):  # type: ignore[no-untyped-def]
+            async def with_log(conn):  # type: ignore[no-untyped-def]
+                conn.add_query_logger(remember)
+                try:
+                    return await work(conn)
+                finally:
+                    conn.remove_query_logger(remember)
+
+            return await method(with_log)
+
+        return run
+
+    engine.read, engine.write = logging(engine.read), logging(engine.write)
+    called = await exercise(store)
+    assert "stats" in called and "claim_daily_posts" in called
+    statements = {
+        sql: args
+        for sql, args in logged.items()
+        if sql.split()[0].upper() in ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+        and "pg_notify" not in sql
+        and "set_config" not in sql
+    }
+    assert len(statements) > 30
+    conn = await asyncpg.connect(postgres.location)
+    problems = []
+    try:
+        for sql, args in statements.items():
+            async with conn.transaction():
+                await conn.execute("SET LOCAL enable_seqscan = off")
+                plan = await conn.fetchval("EXPLAIN (FORMAT JSON) " + sql, *args)
+            scans = seq_scans(json.loads(plan)[0]["Plan"])
+            if scans and not any(mark in sql for mark in PG_SCANS_ON_PURPOSE):
+                problems.append(f"{sql[:120]}: {scans}")
+    finally:
+        await conn.close()
+    assert not problems, "\n".join(problems)
+
+
+PG_SCANS_ON_PURPOSE = {
+    "FROM query_log WHERE true\n",  # `peacebot stats` over every server and all time
+    "DELETE FROM query_log WHERE user_hash",  # forget_user: no index on hashes, on purpose
+}

@@ -16,6 +16,7 @@ import pytest
 
 from bot.storage import GuildSettings, QueryRecord, Storage
 from bot.text import clean
+from tests.storage_backends import Backend
 from tests.storage_helpers import USER, record
 
 # Short back-off and busy timeout so a test waits little once the database recovers.
@@ -56,6 +57,14 @@ def queries(path: Path) -> list[str]:
         return [q for (q,) in conn.execute("SELECT query FROM query_log ORDER BY id")]
 
 
+async def stored_count(backend: Backend) -> int:
+    return (await backend.rows("SELECT COUNT(*) FROM query_log"))[0][0]
+
+
+async def stored_queries(backend: Backend) -> list[str]:
+    return [q for (q,) in await backend.rows("SELECT query FROM query_log ORDER BY id")]
+
+
 # -- batching -------------------------------------------------------------------------------------
 
 
@@ -73,11 +82,8 @@ async def test_rows_are_written_many_per_transaction(open_store, tmp_path: Path)
     await store.close()
 
 
-async def test_a_full_batch_wakes_the_writer_before_the_interval(
-    open_store, tmp_path: Path
-) -> None:
-    path = tmp_path / "full.sqlite3"
-    store = await open_store(path, log_batch_size=10, log_interval=3600)
+async def test_a_full_batch_wakes_the_writer_before_the_interval(backend: Backend) -> None:
+    store = await backend.open(log_batch_size=10, log_interval=3600)
     for i in range(9):
         store.log(record(f"q{i}"))
     await asyncio.sleep(0.05)
@@ -85,25 +91,23 @@ async def test_a_full_batch_wakes_the_writer_before_the_interval(
     store.log(record("q9"))  # the batch is full: written now, no flush needed
     await until(lambda: store.log_written == 10, "the full batch written")
     await store.close()
-    assert count(path) == 10
+    assert await stored_count(backend) == 10
 
 
-async def test_close_writes_everything_queued(open_store, tmp_path: Path) -> None:
-    path = tmp_path / "close.sqlite3"
-    store = await open_store(path, log_interval=3600, log_batch_size=100_000)
+async def test_close_writes_everything_queued(backend: Backend) -> None:
+    store = await backend.open(log_interval=3600, log_batch_size=100_000)
     for i in range(3000):
         store.log(record(f"q{i}"))
-    assert count(path) == 0
+    assert await stored_count(backend) == 0
     await store.close()
-    assert count(path) == 3000
+    assert await stored_queries(backend) == [f"q{i}" for i in range(3000)]
 
 
-async def test_log_from_another_thread(open_store, tmp_path: Path) -> None:
-    path = tmp_path / "thread.sqlite3"
-    store = await open_store(path, **FAST)
+async def test_log_from_another_thread(backend: Backend) -> None:
+    store = await backend.open(**FAST)
     await asyncio.to_thread(lambda: [store.log(record(f"t{i}")) for i in range(50)])
     assert await store.flush()
-    assert count(path) == 50
+    assert await stored_count(backend) == 50
     await store.close()
 
 
@@ -122,9 +126,8 @@ def test_logged_text_loses_control_characters_and_is_cut_plainly() -> None:
     assert clean_text("é✓ 日本", 3) == "é✓"
 
 
-async def test_stored_row_fields(open_store, tmp_path: Path) -> None:
-    path = tmp_path / "row.sqlite3"
-    store = await open_store(path, **FAST)
+async def test_stored_row_fields(backend: Backend) -> None:
+    store = await backend.open(**FAST)
     moment = datetime(2024, 5, 1, 14, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
     store.log(
         QueryRecord(
@@ -142,13 +145,17 @@ async def test_stored_row_fields(open_store, tmp_path: Path) -> None:
         )
     )
     assert await store.flush()
-    with sqlite3.connect(path) as conn:
-        row = conn.execute(
-            "SELECT at, guild_id, channel_id, user_hash, command, query, matched_id, outcome, "
-            "score, failed, duration_ms FROM query_log"
-        ).fetchone()
-    assert row == (
-        "2024-05-01T12:30:15.123Z",
+    [row] = await backend.rows(
+        "SELECT at, guild_id, channel_id, user_hash, command, query, matched_id, outcome, "
+        "score, failed, duration_ms FROM query_log"
+    )
+    at, *rest = row
+    if backend.name == "postgres":  # timestamptz and boolean
+        assert at == datetime(2024, 5, 1, 12, 30, 15, 123000, tzinfo=UTC)
+        rest[8] = int(rest[8])
+    else:
+        assert at == "2024-05-01T12:30:15.123Z"
+    assert tuple(rest) == (
         None,
         None,
         store.user_hash(USER),
@@ -163,9 +170,8 @@ async def test_stored_row_fields(open_store, tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_default_timestamp_is_now_in_utc(open_store, tmp_path: Path) -> None:
-    path = tmp_path / "now.sqlite3"
-    store = await open_store(path, **FAST)
+async def test_default_timestamp_is_now_in_utc(backend: Backend) -> None:
+    store = await backend.open(**FAST)
     before = datetime.now(UTC).replace(microsecond=0)
     store.log(record())
     assert await store.flush()
@@ -175,9 +181,8 @@ async def test_default_timestamp_is_now_in_utc(open_store, tmp_path: Path) -> No
     await store.close()
 
 
-async def test_log_never_raises_on_bad_records(open_store, tmp_path: Path) -> None:
-    path = tmp_path / "bad.sqlite3"
-    store = await open_store(path, **FAST)
+async def test_log_never_raises_on_bad_records(backend: Backend) -> None:
+    store = await backend.open(**FAST)
     store.log(record("good 1"))
     store.log(record("bad score", score="not a number"))
     store.log(None)  # type: ignore[arg-type]
@@ -185,11 +190,12 @@ async def test_log_never_raises_on_bad_records(open_store, tmp_path: Path) -> No
     store.log(record("nan", score=float("nan"), duration_ms=float("inf")))
     store.log(record("good 2"))
     assert await store.flush()
-    assert queries(path) == ["good 1", "odd ids", "nan", "good 2"]
+    assert await stored_queries(backend) == ["good 1", "odd ids", "nan", "good 2"]
     assert store.log_dropped == 2
-    with sqlite3.connect(path) as conn:
-        odd = conn.execute("SELECT guild_id, channel_id, user_hash FROM query_log").fetchall()[1]
-        nan = conn.execute("SELECT score, duration_ms FROM query_log").fetchall()[2]
+    stored = await backend.rows(
+        "SELECT guild_id, channel_id, user_hash, score, duration_ms FROM query_log ORDER BY id"
+    )
+    odd, nan = stored[1][:3], stored[2][3:]
     assert odd == (None, None, None)
     assert nan == (None, None)
     await store.close()
@@ -198,13 +204,10 @@ async def test_log_never_raises_on_bad_records(open_store, tmp_path: Path) -> No
 # -- a database that cannot be written ------------------------------------------------------------
 
 
-async def test_locked_database_neither_blocks_nor_loses_rows(open_store, tmp_path: Path) -> None:
-    path = tmp_path / "locked.sqlite3"
-    store = await open_store(path, **FAST)
+async def test_locked_database_neither_blocks_nor_loses_rows(backend: Backend) -> None:
+    store = await backend.open(**FAST)
     await store.set_daily_problem(1, "?")
-    blocker = sqlite3.connect(path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-    try:
+    async with backend.foreign_write_lock():  # another process holds the write lock
         for i in range(300):
             store.log(record(f"q{i}"))  # returns at once, raises nothing
         await until(lambda: store._writer._failures > 0, "the writer tried and backs off")
@@ -213,11 +216,8 @@ async def test_locked_database_neither_blocks_nor_loses_rows(open_store, tmp_pat
         # Lookups and reads go on meanwhile.
         assert (await store.get_settings(1)).daily_problem == "?"
         assert (await store.stats()).total == 0
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     assert await store.flush()
-    assert queries(path) == [f"q{i}" for i in range(300)]
+    assert await stored_queries(backend) == [f"q{i}" for i in range(300)]
     await store.close()
 
 
@@ -282,14 +282,11 @@ async def test_full_disk_keeps_rows_until_there_is_room(open_store, tmp_path: Pa
 
 
 async def test_past_the_cap_the_oldest_rows_are_dropped_and_counted(
-    open_store, tmp_path: Path, caplog
+    backend: Backend, caplog
 ) -> None:
-    path = tmp_path / "cap.sqlite3"
     caplog.set_level(logging.WARNING, logger="bot.storage")
-    store = await open_store(path, log_cap=100, log_batch_size=10, **FAST)
-    blocker = sqlite3.connect(path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
+    store = await backend.open(log_cap=100, log_batch_size=10, **FAST)
+    async with backend.foreign_write_lock():
         for i in range(250):
             store.log(record(f"q{i}"))
         await until(lambda: store._writer._failures > 0, "the writer tried and backs off")
@@ -297,29 +294,18 @@ async def test_past_the_cap_the_oldest_rows_are_dropped_and_counted(
         assert store.log_pending == 100
         assert store.log_dropped == 150
         assert "dropped 150 rows" in caplog.text
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
     assert await store.flush()
-    assert queries(path) == [f"q{i}" for i in range(150, 250)]  # the newest survive
+    assert await stored_queries(backend) == [f"q{i}" for i in range(150, 250)]  # the newest
     await store.close()
 
 
-async def test_close_gives_up_on_a_database_that_stays_locked(
-    open_store, tmp_path: Path, caplog
-) -> None:
-    path = tmp_path / "stuck.sqlite3"
-    store = await open_store(path, close_timeout=0.2, **FAST)
-    blocker = sqlite3.connect(path, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    try:
+async def test_close_gives_up_on_a_database_that_stays_locked(backend: Backend, caplog) -> None:
+    store = await backend.open(close_timeout=0.2, **FAST)
+    async with backend.foreign_write_lock():
         for i in range(10):
             store.log(record(f"q{i}"))
         waiting = asyncio.create_task(store.flush(max_wait=None))
         await store.close()  # returns instead of hanging the shutdown
         assert "10 queued rows were not written" in caplog.text
         assert await waiting is False  # a flush waiting meanwhile is told, not left hanging
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
-    assert count(path) == 0
+    assert await stored_count(backend) == 0

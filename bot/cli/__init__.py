@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.cli import _console, _content, _run, _stats
+from bot.cli import _console, _content, _deploy, _run, _stats
 from bot.cli._args import Parser
 
 
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"peacebot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (_run, _console, _content, _stats):
+    for module in (_run, _deploy, _console, _content, _stats):
         module.register(sub)
     return parser
 

@@ -77,7 +77,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH", help="database file (default: PEACEBOT_DB)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="SQLite file or postgresql:// URL (default: DATABASE_URL, else PEACEBOT_DB)",
+    )
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
@@ -224,7 +228,9 @@ def _run(args: argparse.Namespace, work: Callable[[Storage], Awaitable[None]]) -
 
 
 def _database_path(given: str | None) -> str:
-    path = given or load_config().db_path
+    path = given or load_config().database
+    if path.startswith(("postgresql://", "postgres://")):
+        return path
     # Reading commands must not leave an empty database behind for a mistyped path.
     if path != ":memory:" and not Path(path).is_file():
         raise _Failure(f"no database at {path} (pass --db PATH or set PEACEBOT_DB)")

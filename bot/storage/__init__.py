@@ -1,8 +1,8 @@
 """Everything peacebot keeps: query log, server settings, the daily-post queue, fact decks and
-quiz scores (SQLite now; the interface is engine-neutral).
+quiz scores, in SQLite (a file) or PostgreSQL (a `postgresql://` URL) behind one interface.
 
-All SQL lives in this package. Use `Storage.open(path)`; see `Storage` (`_store.py`) for the
-methods and what each guarantees.
+All SQL lives in this package. Use `Storage.open(path_or_url)`; see `Storage` (`_store.py`) for
+the methods and what each guarantees.
 """
 
 from bot.storage._access import check_writable
@@ -16,14 +16,18 @@ from bot.storage._models import (
     QueryRow,
     ScoreRow,
     SectionScore,
+    Shards,
     Stats,
     StorageBusy,
     StorageError,
+    SyncClaim,
 )
 from bot.storage._store import Storage
+from bot.storage._transfer import Copied, copy_sqlite_to_postgres, parse_source
 
 __all__ = [
     "ClaimResult",
+    "Copied",
     "Count",
     "DailyClaim",
     "DailyDue",
@@ -32,9 +36,13 @@ __all__ = [
     "QueryRow",
     "ScoreRow",
     "SectionScore",
+    "Shards",
     "Stats",
     "Storage",
     "StorageBusy",
     "StorageError",
+    "SyncClaim",
     "check_writable",
+    "copy_sqlite_to_postgres",
+    "parse_source",
 ]

@@ -18,22 +18,36 @@ import aiosqlite
 
 from bot.deck import Deck
 from bot.storage._guilds import SETTINGS_COLUMNS, at_text, settings_from_row
-from bot.storage._models import ClaimResult, DailyClaim, DailyDue
+from bot.storage._models import ClaimResult, DailyClaim, DailyDue, Shards
 from bot.storage._querylog import format_at, parse_at
 
 CLAIMS_KEPT_DAYS = 30  # claim rows older than this are deleted when the server claims again
 
+# A process serving some shards reads only its servers' entries: the shard of a server is
+# computed from guild_id, which the queue's index holds (it is the rowid), so the filter never
+# reads the table for another shard's entry.
+_MINE = " AND ((s.guild_id >> 22) % ?) IN (SELECT value FROM json_each(?))"
 _DUE = (
     "SELECT "
     + ", ".join(f"s.{column.strip()}" for column in SETTINGS_COLUMNS.split(","))
     + ", d.fact_order, d.position, d.last_fact_id "
     "FROM guild_settings AS s LEFT JOIN fact_deck AS d ON d.guild_id = s.guild_id "
-    "WHERE s.daily_next_at IS NOT NULL AND s.daily_next_at <= ? "
+    "WHERE s.daily_next_at IS NOT NULL AND s.daily_next_at <= ?{mine} "
     "ORDER BY s.daily_next_at LIMIT ?"
 )
+DUE = {False: _DUE.format(mine=""), True: _DUE.format(mine=_MINE)}
+_NEXT = (
+    "SELECT s.daily_next_at FROM guild_settings AS s WHERE s.daily_next_at IS NOT NULL{mine} "
+    "ORDER BY s.daily_next_at LIMIT 1"
+)
+NEXT = {False: _NEXT.format(mine=""), True: _NEXT.format(mine=_MINE)}
 
 
-def _deck(order: str | None, position: int | None, last_fact_id: str | None) -> Deck | None:
+def shard_params(shards: Shards | None) -> tuple:
+    return () if shards is None else (shards.count, json.dumps(sorted(shards.ids)))
+
+
+def deck_from_row(order: str | None, position: int | None, last_fact_id: str | None) -> Deck | None:
     if order is None or position is None:
         return None
     return Deck(order=tuple(json.loads(order)), position=position, last_fact_id=last_fact_id)
@@ -45,7 +59,7 @@ async def get_deck(conn: aiosqlite.Connection, guild_id: int) -> Deck | None:
         (guild_id,),
     ) as cursor:
         row = await cursor.fetchone()
-    return _deck(*row) if row else None
+    return deck_from_row(*row) if row else None
 
 
 async def save_deck(
@@ -76,17 +90,19 @@ async def save_deck(
     return cursor.rowcount == 1
 
 
-async def due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[DailyDue]:
-    """Servers whose `daily_next_at` has come, earliest first, with their decks."""
-    async with conn.execute(_DUE, (format_at(now), limit)) as cursor:
+async def due(
+    conn: aiosqlite.Connection, now: datetime, limit: int, shards: Shards | None
+) -> list[DailyDue]:
+    """Servers (of `shards`; None: all) whose `daily_next_at` has come, earliest first, with
+    their decks."""
+    params = (format_at(now), *shard_params(shards), limit)
+    async with conn.execute(DUE[shards is not None], params) as cursor:
         rows = await cursor.fetchall()
-    return [DailyDue(settings_from_row(row[:10]), _deck(*row[10:13])) for row in rows]
+    return [DailyDue(settings_from_row(row[:10]), deck_from_row(*row[10:13])) for row in rows]
 
 
-async def next_due(conn: aiosqlite.Connection) -> datetime | None:
-    async with conn.execute(
-        "SELECT MIN(daily_next_at) FROM guild_settings WHERE daily_next_at IS NOT NULL"
-    ) as cursor:
+async def next_due(conn: aiosqlite.Connection, shards: Shards | None) -> datetime | None:
+    async with conn.execute(NEXT[shards is not None], shard_params(shards)) as cursor:
         row = await cursor.fetchone()
     return parse_at(row[0]) if row and row[0] else None
 
@@ -112,8 +128,8 @@ async def claim(
        the same channel, the date is not before the first date still to post, and the deck is
        the one the caller drew from; otherwise its claim row is deleted again (CHANGED).
     3. Move the queue and the decks of the claims that stand, and drop their old claim rows.
-    Between 1 and 3 nothing else can write: the transaction holds SQLite's write lock (another
-    engine takes row locks here, e.g. SELECT ... FOR UPDATE).
+    Between 1 and 3 nothing else can write: the transaction holds SQLite's write lock
+    (PostgreSQL's form, in `_daily_pg`, locks the servers' rows first instead).
     """
     items = {item.guild_id: item for item in claims}
     if len(items) != len(claims):
@@ -149,7 +165,7 @@ async def claim(
             results.append(ClaimResult.ALREADY_CLAIMED)
             if queue_ok:  # the claimer moved it on already; make sure, never backwards
                 advance.append(item)
-        elif queue_ok and _deck(*row[4:7]) == item.before:  # type: ignore[index]
+        elif queue_ok and deck_from_row(*row[4:7]) == item.before:  # type: ignore[index]
             results.append(ClaimResult.CLAIMED)
             advance.append(item)
             decks.append(item)

@@ -1,18 +1,26 @@
-"""Numbered schema migrations, applied in order at start-up; `PRAGMA user_version` is the number.
+"""Numbered schema migrations for both engines, applied in order at start-up.
 
-Each step runs in its own `BEGIN IMMEDIATE` transaction together with the version bump, so a
-crash leaves the database at the previous version, and two processes opening a new database at
-once cannot both apply a step. Steps are also written to be harmless if run twice. Never edit a
-shipped step: add a new one.
+`STEPS` is the one list: step N has a SQLite form (below) and a PostgreSQL form (SQL in
+`_migrations_pg`), so a schema version means the same tables, columns and indexes on either
+engine (a test compares them). Each step runs in its own transaction together with the version
+bump, so a crash leaves the database at the previous version:
+- SQLite: `BEGIN IMMEDIATE` (the write lock) and `PRAGMA user_version`;
+- PostgreSQL: `pg_advisory_xact_lock` (a lock that ends with the transaction: an asyncpg pool
+  drops session locks when a connection goes back) and the table `schema_migrations`.
+Two processes starting together therefore never apply a step twice. SQLite steps are also
+harmless if run twice. Never edit a shipped step: add a new one, in both forms.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import aiosqlite
 
+from bot.storage import _migrations_pg as pg
 from bot.storage._models import StorageError
 
 Step = Callable[[aiosqlite.Connection], Awaitable[None]]
@@ -173,18 +181,20 @@ async def _v3_indexed_state(conn: aiosqlite.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Step, ...] = (
-    _v1_base_tables,
-    _v2_indexes_and_daily_problem,
-    _v3_indexed_state,
+@dataclass(frozen=True, slots=True)
+class Migration:
+    name: str
+    sqlite: Step
+    postgres: str  # one SQL script, run in the step's transaction
+
+
+STEPS: tuple[Migration, ...] = (
+    Migration("base tables", _v1_base_tables, pg.V1_BASE_TABLES),
+    Migration("indexes and the daily problem", _v2_indexes_and_daily_problem, pg.V2_INDEXES),
+    Migration("indexed state: the daily queue and claims", _v3_indexed_state, pg.V3_INDEXED_STATE),
 )
-LATEST = len(MIGRATIONS)
-
-
-async def read_salt(conn: aiosqlite.Connection) -> str | None:
-    async with conn.execute("SELECT value FROM meta WHERE key = 'salt'") as cursor:
-        row = await cursor.fetchone()
-    return row[0] if row else None
+MIGRATIONS: tuple[Step, ...] = tuple(step.sqlite for step in STEPS)
+LATEST = len(STEPS)
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:
@@ -193,14 +203,18 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
+def _too_new(version: int) -> StorageError:
+    return StorageError(
+        f"the database is at schema version {version}, newer than this peacebot "
+        f"understands ({LATEST}); upgrade peacebot"
+    )
+
+
 async def migrate(conn: aiosqlite.Connection, target: int = LATEST) -> int:
     """Bring the schema up to `target` (tests build older versions with it); return the version."""
     version = await schema_version(conn)
     if version > LATEST:
-        raise StorageError(
-            f"the database is at schema version {version}, newer than this peacebot "
-            f"understands ({LATEST}); upgrade peacebot"
-        )
+        raise _too_new(version)
     while version < target:
         await conn.execute("BEGIN IMMEDIATE")
         try:
@@ -215,3 +229,37 @@ async def migrate(conn: aiosqlite.Connection, target: int = LATEST) -> int:
                 await conn.execute("ROLLBACK")
             raise
     return version
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------------
+
+PG_LOCK = 0x70656163_65626F74  # "peacebot": the advisory lock key of migrations
+
+
+async def pg_schema_version(conn: Any) -> int:
+    """The PostgreSQL schema version (0: a new database), read without taking the lock."""
+    exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
+    if not exists:
+        return 0
+    return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"))
+
+
+async def migrate_pg(conn: Any, target: int = LATEST) -> int:
+    """`migrate` for an asyncpg connection: each step in a transaction that first takes the
+    migration lock, so a second process waits and then finds the step done."""
+    while True:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", PG_LOCK)
+            await conn.execute(pg.VERSIONS_TABLE)
+            version = await pg_schema_version(conn)
+            if version > LATEST:
+                raise _too_new(version)
+            if version >= target:
+                return version
+            step = STEPS[version]
+            await conn.execute(step.postgres)
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                version + 1,
+                step.name,
+            )

@@ -83,6 +83,35 @@ class DailyClaim:
     next_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class Shards:
+    """The shards one process serves: a server belongs to shard `(guild_id >> 22) % count`
+    (Discord's rule). Queue reads take one to see only their own servers' posts."""
+
+    count: int
+    ids: frozenset[int]
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or not self.ids or not all(0 <= i < self.count for i in self.ids):
+            raise ValueError(f"shard ids {sorted(self.ids)} do not fit {self.count} shards")
+
+    def owns(self, guild_id: int) -> bool:
+        return (guild_id >> 22) % self.count in self.ids
+
+    @property
+    def everything(self) -> bool:
+        return len(self.ids) == self.count
+
+
+@dataclass(frozen=True, slots=True)
+class SyncClaim:
+    """The outcome of `Storage.claim_command_sync`: `claimed` says this caller must sync (the
+    digest stored was `previous`, now it is the caller's); otherwise that digest was synced."""
+
+    claimed: bool
+    previous: str | None
+
+
 class ClaimResult(StrEnum):
     CLAIMED = "claimed"  # this caller owns the post: send it
     ALREADY_CLAIMED = "already_claimed"  # someone (another process, an earlier run) did

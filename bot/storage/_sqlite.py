@@ -29,7 +29,10 @@ from typing import TypeVar
 
 import aiosqlite
 
+from bot.storage import _daily, _guilds, _meta, _scores, _usage
 from bot.storage._connection import MEMORY, connect, is_bad_data, is_busy, needs_reopen
+from bot.storage._dialect import Dialect
+from bot.storage._events import Event, EventHub, Handler
 from bot.storage._migrations import migrate
 from bot.storage._models import StorageBusy, StorageError
 from bot.storage._querylog import ROWS_PER_STATEMENT, Row, insert_rows
@@ -38,6 +41,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Work = Callable[[aiosqlite.Connection], Awaitable[T]]
 
+DIALECT = Dialect(guilds=_guilds, daily=_daily, scores=_scores, usage=_usage, meta=_meta)
 DEFAULT_READERS = 3
 _BUSY_PRAGMA_SLACK_MS = 50  # re-set the busy timeout only when the wait left differs this much
 
@@ -56,6 +60,11 @@ async def _roll_back(conn: aiosqlite.Connection) -> None:
 
 
 class SqliteEngine:
+    dialect = DIALECT
+    # Other processes may open the file, but hear none of this one's events: a reload or a
+    # changed schedule reaches this process only.
+    multiprocess = False
+
     def __init__(self, path: str, busy_timeout_ms: int) -> None:
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
@@ -67,6 +76,7 @@ class SqliteEngine:
         self._stale_writer = False
         self._cleanups: set[asyncio.Task[None]] = set()
         self._unlock_after_cleanup = False  # a cancelled transaction's clean-up owns the lock
+        self._events = EventHub()
 
     @property
     def shared(self) -> bool:
@@ -113,6 +123,17 @@ class SqliteEngine:
             connect, self.path, busy_timeout_ms=min(self.busy_timeout_ms, 1000), big_cache=True
         )
         return SqliteLogSink(None, connector, None)
+
+    # -- events (this process only) -----------------------------------------------------------
+
+    async def publish(self, event: Event) -> None:
+        asyncio.get_running_loop().call_soon(self._events.dispatch, event)
+
+    def subscribe(self, handler: Handler) -> Callable[[], None]:
+        return self._events.subscribe(handler)
+
+    async def listening(self, within: float | None = None) -> bool:
+        return True
 
     # -- reads --------------------------------------------------------------------------------
 

@@ -3,9 +3,11 @@
 The interface is engine-neutral: callers see only the plain data of `_models` and two errors,
 `StorageError` (nothing was changed) and its subclass `StorageBusy` (another writer held the
 database past the busy timeout; try again later). What is the same for every engine lives here:
-user hashing, the settings cache, the query-log queue, pruning and export loops. The engine
-(`_sqlite.SqliteEngine`) owns connections and transactions; the SQL sits in one module per
-concern (`_guilds`, `_daily`, `_scores`, `_usage`), so another dialect can sit beside it.
+user hashing, the settings cache, the query-log queue, pruning and export loops, events. An
+engine (`_sqlite.SqliteEngine` for a file, `_postgres.PostgresEngine` for a `postgresql://`
+URL) owns connections and transactions, and brings its dialect: the SQL in one module per
+concern, SQLite's (`_guilds`, `_daily`, `_scores`, `_usage`, `_meta`) beside PostgreSQL's
+(`_guilds_pg`, ...), each with the same functions.
 
 Guarantees every engine keeps:
 - reads never wait for writes: a long write, or another process holding the write lock, delays
@@ -28,8 +30,9 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from bot.deck import Deck
-from bot.storage import _daily, _guilds, _scores, _usage
-from bot.storage._migrations import read_salt
+from bot.storage import _postgres, _scores
+from bot.storage._dialect import Dialect
+from bot.storage._events import Event, Handler
 from bot.storage._models import (
     ClaimResult,
     DailyClaim,
@@ -39,8 +42,10 @@ from bot.storage._models import (
     QueryRow,
     ScoreRow,
     SectionScore,
+    Shards,
     Stats,
     StorageError,
+    SyncClaim,
 )
 from bot.storage._querylog import LogSink, QueryLogWriter, build_row
 from bot.storage._settings_cache import SettingsCache
@@ -53,11 +58,13 @@ Work = Callable[[Any], Awaitable[T]]  # called with the engine's connection
 
 
 class Engine(Protocol):
-    """What `Storage` needs of a database engine (`_sqlite.SqliteEngine`; a PostgreSQL engine
-    on an asyncpg pool would be the second). `work` is a coroutine function of one connection
-    that runs the engine's SQL for one concern."""
+    """What `Storage` needs of a database engine (`_sqlite.SqliteEngine`,
+    `_postgres.PostgresEngine`). `work` is a coroutine function of one connection that runs
+    the engine's SQL (from its `dialect`) for one concern."""
 
     path: str
+    dialect: Dialect
+    multiprocess: bool  # other processes use this database and hear its events
 
     async def read(self, work: Work[T]) -> T:
         """Run `work` on a connection that never waits for the write lock; raise
@@ -70,6 +77,15 @@ class Engine(Protocol):
 
     def log_sink(self) -> LogSink:
         """Where the query log writes its batches."""
+
+    async def publish(self, event: Event) -> None:
+        """Deliver `event` to every subscriber of every process that hears this engine."""
+
+    def subscribe(self, handler: Handler) -> Callable[[], None]:
+        """Call `handler` with every event; returns the unsubscribe function."""
+
+    async def listening(self, within: float | None = None) -> bool:
+        """Wait until events published elsewhere reach this process."""
 
     async def close(self) -> None: ...
 
@@ -96,6 +112,7 @@ class Storage:
     ) -> None:
         self.path = engine.path
         self._engine = engine
+        self._sql = engine.dialect
         self._writer = writer
         self._key = bytes.fromhex(salt)
         self._close_timeout = close_timeout
@@ -107,7 +124,7 @@ class Storage:
     @classmethod
     async def open(
         cls,
-        path: str | os.PathLike[str],
+        location: str | os.PathLike[str],
         *,
         log_batch_size: int = 5000,
         log_interval: float = 1.0,
@@ -120,18 +137,28 @@ class Storage:
     ) -> Storage:
         """Open (creating if needed) and migrate the database, and start the query-log writer.
 
-        The query log writes through its own connection (for a file), so a writer waiting
-        out a locked database never holds up settings or scores; reads have `readers`
-        connections of their own. `":memory:"` uses one connection for everything, since each
-        connection would see its own empty database.
+        `location` is a SQLite file (`":memory:"` for tests) or a `postgresql://` URL. The
+        query log writes through its own connection, so a writer waiting out a locked database
+        never holds up settings or scores; reads have `readers` connections of their own. In
+        SQLite, `":memory:"` uses one connection for everything, since each connection would
+        see its own empty database.
         """
-        engine = await SqliteEngine.open(
-            os.fspath(path), busy_timeout_ms=busy_timeout_ms, readers=readers
-        )
+        where = os.fspath(location)
+        engine: Engine
+        if _postgres.is_url(where):
+            engine = await _postgres.PostgresEngine.open(
+                where, busy_timeout_ms=busy_timeout_ms, readers=readers
+            )
+        else:
+            engine = await SqliteEngine.open(
+                where, busy_timeout_ms=busy_timeout_ms, readers=readers
+            )
         try:
-            salt = await engine.read(read_salt)
+            salt = await engine.read(engine.dialect.meta.read_salt)
             if salt is None:
-                raise StorageError(f"database {path} has no salt; it was not made by peacebot")
+                raise StorageError(
+                    f"database {engine.path} has no salt; it was not made by peacebot"
+                )
             sink = engine.log_sink()
             await sink.start()
         except BaseException:
@@ -209,7 +236,7 @@ class Storage:
         if cached is not None:
             return cached
         snapshot = self.settings_cache.snapshot(guild_id)
-        settings = await self._read(partial(_guilds.get_settings, guild_id=guild_id))
+        settings = await self._read(partial(self._sql.guilds.get_settings, guild_id=guild_id))
         self.settings_cache.put(settings, snapshot)
         return settings
 
@@ -229,7 +256,7 @@ class Storage:
         await self._write_settings(
             guild_id,
             partial(
-                _guilds.enable_daily,
+                self._sql.guilds.enable_daily,
                 guild_id=guild_id,
                 channel_id=channel_id,
                 daily_time=daily_time,
@@ -238,10 +265,13 @@ class Storage:
                 next_at=next_at,
             ),
         )
+        await self._tell_schedulers(guild_id)
 
     async def disable_daily(self, guild_id: int) -> None:
         """Daily posts off and out of the queue, the problem cleared; nothing else changes."""
-        await self._write_settings(guild_id, partial(_guilds.disable_daily, guild_id=guild_id))
+        await self._write_settings(
+            guild_id, partial(self._sql.guilds.disable_daily, guild_id=guild_id)
+        )
 
     async def set_daily_problem(
         self, guild_id: int, problem: str | None, *, local_date: date | None = None
@@ -249,7 +279,10 @@ class Storage:
         """Store (None: clear) the problem `/daily status` shows; with `local_date`, also on
         that day's claim. Only that column changes: posts stay on or off as they are."""
         work = partial(
-            _guilds.set_daily_problem, guild_id=guild_id, problem=problem, local_date=local_date
+            self._sql.guilds.set_daily_problem,
+            guild_id=guild_id,
+            problem=problem,
+            local_date=local_date,
         )
         await self._write_settings(guild_id, work)
 
@@ -257,7 +290,7 @@ class Storage:
         """Move servers' next look-in times (None: out of the queue), in one transaction; a
         server whose posts are off meanwhile is left alone."""
         try:
-            await self._write(partial(_guilds.reschedule_daily, changes=dict(changes)))
+            await self._write(partial(self._sql.guilds.reschedule_daily, changes=dict(changes)))
         finally:
             for guild_id in changes:
                 self.settings_cache.invalidate(guild_id)
@@ -268,14 +301,18 @@ class Storage:
 
     # -- the daily-post queue and the fact decks ----------------------------------------------
 
-    async def due_daily_posts(self, now: datetime, limit: int = 500) -> list[DailyDue]:
-        """Servers whose next look-in time is at or before `now`, earliest first, at most
-        `limit`, each with its stored deck. Reads only those rows (an index range)."""
-        return await self._read(partial(_daily.due, now=now, limit=limit))
+    async def due_daily_posts(
+        self, now: datetime, limit: int = 500, shards: Shards | None = None
+    ) -> list[DailyDue]:
+        """Servers (of `shards`; None: every server) whose next look-in time is at or before
+        `now`, earliest first, at most `limit`, each with its stored deck. Reads only those
+        rows (an index range; the shard filter is checked in the index)."""
+        work = partial(self._sql.daily.due, now=now, limit=limit, shards=shards)
+        return await self._read(work)
 
-    async def next_daily_due(self) -> datetime | None:
-        """The earliest look-in time of any server (None: no server posts)."""
-        return await self._read(_daily.next_due)
+    async def next_daily_due(self, shards: Shards | None = None) -> datetime | None:
+        """The earliest look-in time of any server of `shards` (None: no server posts)."""
+        return await self._read(partial(self._sql.daily.next_due, shards=shards))
 
     async def claim_daily_posts(
         self, claims: Sequence[DailyClaim], now: datetime
@@ -290,23 +327,23 @@ class Storage:
         """
         if not claims:
             return []
-        results = await self._write(partial(_daily.claim, claims=list(claims), now=now))
+        results = await self._write(partial(self._sql.daily.claim, claims=list(claims), now=now))
         for claim in claims:
             self.settings_cache.invalidate(claim.guild_id)
         return results
 
     async def last_daily_claim(self, guild_id: int) -> date | None:
         """The latest local date a daily post was claimed for (None: never)."""
-        return await self._read(partial(_daily.last_claim, guild_id=guild_id))
+        return await self._read(partial(self._sql.daily.last_claim, guild_id=guild_id))
 
     async def get_deck(self, guild_id: int) -> Deck | None:
         """The server's fact deck as stored (None: never drawn from)."""
-        return await self._read(partial(_daily.get_deck, guild_id=guild_id))
+        return await self._read(partial(self._sql.daily.get_deck, guild_id=guild_id))
 
     async def save_deck(self, guild_id: int, before: Deck | None, after: Deck) -> bool:
         """Store `after` if the stored deck is still `before` (None: no deck yet); False when
         someone else changed it first (read again and redraw)."""
-        work = partial(_daily.save_deck, guild_id=guild_id, before=before, after=after)
+        work = partial(self._sql.daily.save_deck, guild_id=guild_id, before=before, after=after)
         return await self._write(work)
 
     # -- quiz answers and activity ------------------------------------------------------------
@@ -323,7 +360,7 @@ class Storage:
     ) -> None:
         """Store one quiz answer; answering also counts as activity on `local_date`."""
         work = partial(
-            _scores.save_answer,
+            self._sql.scores.save_answer,
             guild_id=guild_id,
             user_hash=self.user_hash(user_id),
             display_name=_name(display_name),
@@ -339,7 +376,7 @@ class Storage:
     ) -> None:
         """A day of study (a post in a discussion thread) for streaks."""
         work = partial(
-            _scores.save_activity,
+            self._sql.scores.save_activity,
             guild_id=guild_id,
             user_hash=self.user_hash(user_id),
             display_name=_name(display_name),
@@ -356,32 +393,42 @@ class Storage:
     ) -> list[ScoreRow]:
         """The server's best: most correct answers, then fewer attempts, then name."""
         work = partial(
-            _scores.leaderboard, guild_id=guild_id, section=section, since=since, limit=limit
+            self._sql.scores.leaderboard,
+            guild_id=guild_id,
+            section=section,
+            since=since,
+            limit=limit,
         )
         return await self._read(work)
 
     async def progress(self, guild_id: int, user_id: int) -> list[SectionScore]:
         """A member's answers and correct answers per section, by section id."""
         user = self.user_hash(user_id)
-        return await self._read(partial(_scores.progress, guild_id=guild_id, user_hash=user))
+        return await self._read(
+            partial(self._sql.scores.progress, guild_id=guild_id, user_hash=user)
+        )
 
     async def activity_dates(self, guild_id: int, user_id: int) -> list[date]:
         """A member's days of study, oldest first."""
         user = self.user_hash(user_id)
-        return await self._read(partial(_scores.activity_dates, guild_id=guild_id, user_hash=user))
+        return await self._read(
+            partial(self._sql.scores.activity_dates, guild_id=guild_id, user_hash=user)
+        )
 
     async def activity_dates_of(
         self, guild_id: int, user_hashes: list[str]
     ) -> dict[str, list[date]]:
         """Activity days by user hash, for leaderboard rows (which carry only the hash)."""
-        work = partial(_scores.activity_dates_of, guild_id=guild_id, user_hashes=list(user_hashes))
+        work = partial(
+            self._sql.scores.activity_dates_of, guild_id=guild_id, user_hashes=list(user_hashes)
+        )
         return await self._read(work)
 
     async def forget_user(self, user_id: int) -> int:
         """Delete everything keyed by this user's hash, queued log rows included; return count."""
         user = self.user_hash(user_id)
         removed = await self._writer.discard(lambda row: row[3] == user)
-        return removed + await self._write(partial(_scores.forget, user_hash=user))
+        return removed + await self._write(partial(self._sql.scores.forget, user_hash=user))
 
     # -- statistics and maintenance -----------------------------------------------------------
 
@@ -389,31 +436,78 @@ class Storage:
         self, since: datetime | None = None, guild_id: int | None = None, limit: int = 10
     ) -> Stats:
         """Usage of the query log for one server or all (None), since a time or all time."""
-        work = partial(_usage.stats, since=since, guild_id=guild_id, limit=limit)
+        work = partial(self._sql.usage.stats, since=since, guild_id=guild_id, limit=limit)
         return await self._read(work)
 
     async def prune(self, before: datetime) -> int:
         """Delete query-log rows older than `before`, in short transactions; return count."""
         deleted = 0
         while True:
-            chunk = await self._write(partial(_usage.prune_chunk, before=before))
+            chunk = await self._write(partial(self._sql.usage.prune_chunk, before=before))
             deleted += chunk
-            if chunk < _usage.PRUNE_CHUNK:
+            if chunk < self._sql.usage.PRUNE_CHUNK:
                 return deleted
 
     async def iter_queries(
         self, since: datetime | None = None, guild_id: int | None = None
     ) -> AsyncIterator[QueryRow]:
         """Every stored query-log row (oldest first), fetched a page at a time."""
-        after: tuple[str, int] = ("", 0)
+        after: tuple[Any, int] | None = None
         while True:
-            work = partial(_usage.query_page, after=after, since=since, guild_id=guild_id)
+            work = partial(self._sql.usage.query_page, after=after, since=since, guild_id=guild_id)
             page = await self._read(work)
             for _, row in page:
                 yield row
-            if len(page) < _usage.EXPORT_PAGE:
+            if len(page) < self._sql.usage.EXPORT_PAGE:
                 return
             after = page[-1][0]
+
+    # -- the command tree synced to Discord ---------------------------------------------------
+
+    async def claim_command_sync(self, scope: str, digest: str) -> SyncClaim:
+        """Record that the command tree with `digest` is being synced to `scope` ("global" or
+        a server id), unless that digest is recorded already. Atomic: of several processes
+        claiming one digest at once, exactly one gets `claimed`."""
+        work = partial(self._sql.meta.claim_sync, key=f"commands:{scope}", digest=digest)
+        return await self._write(work)
+
+    async def undo_command_sync(self, scope: str, digest: str, previous: str | None) -> None:
+        """The sync claimed with `digest` failed: record `previous` again, so a later start
+        tries once more (unless someone recorded another digest meanwhile)."""
+        work = partial(
+            self._sql.meta.undo_sync, key=f"commands:{scope}", digest=digest, previous=previous
+        )
+        await self._write(work)
+
+    # -- events between the processes that share the database --------------------------------
+
+    @property
+    def multiprocess(self) -> bool:
+        """Whether other processes serve from this database and hear its events (PostgreSQL);
+        with SQLite every event stays in this process."""
+        return self._engine.multiprocess
+
+    async def publish(self, kind: str, **data: Any) -> None:
+        """Send an event (a few short JSON values) to every process, this one included."""
+        self._check_open()
+        await self._engine.publish({"kind": kind, **data})
+
+    def subscribe(self, handler: Handler) -> Callable[[], None]:
+        """Call `handler(event)` for every event (on the event loop: it must not block);
+        returns the unsubscribe function."""
+        self._check_open()
+        return self._engine.subscribe(handler)
+
+    async def listening(self, within: float | None = None) -> bool:
+        """Wait until events sent by other processes reach this one (False: not in time)."""
+        return await self._engine.listening(within)
+
+    async def _tell_schedulers(self, guild_id: int) -> None:
+        """A server's daily schedule changed: the process serving it looks at its queue."""
+        try:
+            await self._engine.publish({"kind": "daily", "guild": guild_id})
+        except StorageError as exc:  # the change is saved; its process finds it within a while
+            log.warning("could not announce the new schedule of server %s: %s", guild_id, exc)
 
     # -- helpers ------------------------------------------------------------------------------
 

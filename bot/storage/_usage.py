@@ -7,7 +7,9 @@ figures over every server read the whole table, which is what they ask for.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -66,14 +68,21 @@ async def stats(
     sql = STATS.format(materialized=materialized, where=where)
     async with conn.execute(sql, (*params, limit, limit, *CONTENT_GAPS, limit)) as cursor:
         rows = await cursor.fetchall()
+    middle = [row[2] for row in rows if row[0] == MIDDLE_MS]
+    figures = [row[:4] for row in rows if row[0] != MIDDLE_MS]
+    return build_stats(figures, middle, since, guild_id)
+
+
+def build_stats(
+    rows: Iterable[Sequence[Any]], middle: list[float], since: datetime | None, guild_id: int | None
+) -> Stats:
+    """`Stats` from (kind, name, count, failures) rows and the middle duration(s), for every
+    engine: the lists sorted by count, then name."""
     counts: dict[int, list[Count]] = {kind: [] for kind in range(1, 5)}
-    middle: list[float] = []
     total = failed = 0
-    for kind, name, value, failures, _timed in rows:
+    for kind, name, value, failures in rows:
         if kind == TOTALS:
             total, failed = value, failures
-        elif kind == MIDDLE_MS:
-            middle.append(value)
         else:
             counts[kind].append(Count(str(name), value))
     for found in counts.values():
@@ -109,13 +118,15 @@ PAGE = (
 
 async def query_page(
     conn: aiosqlite.Connection,
-    after: tuple[str, int],
+    after: tuple[str, int] | None,
     since: datetime | None,
     guild_id: int | None,
 ) -> list[tuple[tuple[str, int], QueryRow]]:
     """The next page of rows, oldest first, after the (at, id) key `after`: keyset paging on
     the same index the filter uses, so every page costs the same."""
     where, params = scope(since, guild_id)
-    async with conn.execute(PAGE.format(where), (*params, *after, EXPORT_PAGE)) as cursor:
+    async with conn.execute(
+        PAGE.format(where), (*params, *(after or ("", 0)), EXPORT_PAGE)
+    ) as cursor:
         rows = await cursor.fetchall()
     return [((row[1], row[0]), QueryRow(*row[1:10], bool(row[10]), row[11])) for row in rows]

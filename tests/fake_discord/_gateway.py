@@ -31,6 +31,7 @@ class GatewaySession:
         self.session_id = secrets.token_hex(16)
         self.sequence = 0
         self.intents: int | None = None
+        self.shard: tuple[int, int] | None = None  # (id, count) from IDENTIFY
         self.heartbeats = 0
         self._send_lock = asyncio.Lock()
 
@@ -59,6 +60,10 @@ class GatewaySession:
         """One text frame exactly as given: for frames Discord should never send."""
         async with self._send_lock:
             await self.ws.send_str(text)
+
+    def owns(self, guild_id: int) -> bool:
+        """Whether this session receives the guild's events: `(id >> 22) % count == shard`."""
+        return self.shard is None or (guild_id >> 22) % self.shard[1] == self.shard[0]
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         data = self._deliverable(event, data)
@@ -100,12 +105,19 @@ class GatewaySession:
             await self.ws.close(code=4004, message=b"Authentication failed.")
             return
         self.intents = data.get("intents")
+        if "shard" in data:
+            shard_id, count = data["shard"]
+            if not 0 <= shard_id < count:
+                await self.ws.close(code=4010, message=b"Invalid shard.")
+                return
+            self.shard = (shard_id, count)
         self.fake.identifies.append(data)
         world = self.fake.world
+        guilds = [g for g in world.guilds.values() if self.owns(g.id)]
         ready: dict[str, Any] = {
             "v": 10,
             "user": {**world.bot.payload(), "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "session_id": self.session_id,
             "resume_gateway_url": self.fake.gateway_url,
             "application": {"id": str(world.application_id), "flags": 0},
@@ -118,7 +130,8 @@ class GatewaySession:
         if "shard" in data:
             ready["shard"] = data["shard"]
         await self.send(DISPATCH, ready, "READY")
-        await self.send(DISPATCH, world.guild_create(self.intents), "GUILD_CREATE")
+        for guild in guilds:
+            await self.send(DISPATCH, world.guild_create(self.intents, guild), "GUILD_CREATE")
         self.fake.session_started(self)
 
     async def _members_chunk(self, data: dict[str, Any]) -> None:

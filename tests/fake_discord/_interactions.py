@@ -71,13 +71,15 @@ class InteractionBuilder:
         """The stored message and the MESSAGE_CREATE payload for it."""
         extra = {"mentions": [m.payload() for m in mentions]}
         message = self.fake.new_message(channel.id, user, {"content": content}, extra=extra)
-        event = {**message, "member": self.world.members[user.id].payload(with_user=False)}
+        member = self.world.guild_of(channel).members[user.id]
+        event = {**message, "member": member.payload(with_user=False)}
         return message, event
 
     # -- pieces --------------------------------------------------------------------------------
 
     def _base(self, kind: int, user: User, channel: Channel, data: dict) -> dict[str, Any]:
         world = self.world
+        guild = world.guild_of(channel)
         return {
             "id": str(self.fake.ids.next()),
             "application_id": str(world.application_id),
@@ -85,16 +87,16 @@ class InteractionBuilder:
             "token": "interaction." + secrets.token_urlsafe(32),
             "version": 1,
             "data": data,
-            "guild_id": str(world.guild_id),
-            "guild": {"id": str(world.guild_id), "locale": "en-US", "features": []},
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
             "channel_id": str(channel.id),
             "channel": world.interaction_channel(channel, user.id),
-            "member": world.interaction_member(user.id),
+            "member": world.interaction_member(user.id, guild),
             "app_permissions": str(BOT_PERMISSIONS.value),
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(world.guild_id)},
+            "authorizing_integration_owners": {"0": str(guild.id)},
             "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,
         }

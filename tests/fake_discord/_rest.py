@@ -25,7 +25,7 @@ from ._http import (
 )
 from ._limits import check_commands, check_message
 from ._records import MessageRecord, Rejection
-from ._world import Channel
+from ._world import Channel, Guild
 
 if TYPE_CHECKING:
     from ._server import FakeDiscord
@@ -122,7 +122,8 @@ class _Routes:
 
     async def get_gateway(self, request: web.Request) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return ok({"url": self.fake.gateway_url, "shards": 1, "session_start_limit": limit})
+        shards = self.fake.recommended_shards
+        return ok({"url": self.fake.gateway_url, "shards": shards, "session_start_limit": limit})
 
     async def me(self, request: web.Request) -> web.Response:
         return ok({**self.world.bot.payload(), "verified": True, "mfa_enabled": False, "flags": 0})
@@ -160,7 +161,7 @@ class _Routes:
         if "guild_id" not in request.match_info:
             return None
         guild_id = snowflake(request, "guild_id")
-        if guild_id != self.world.guild_id:
+        if guild_id not in self.world.guilds:
             raise DiscordError(403, 50001, "Missing Access")
         return guild_id
 
@@ -177,42 +178,42 @@ class _Routes:
 
     # -- guild -----------------------------------------------------------------------------------
 
-    def _guild(self, request: web.Request) -> None:
-        if snowflake(request, "guild_id") != self.world.guild_id:
+    def _guild(self, request: web.Request) -> Guild:
+        guild = self.world.guilds.get(snowflake(request, "guild_id"))
+        if guild is None:
             raise unknown("Guild", 10004)
+        return guild
 
     async def get_guild(self, request: web.Request) -> web.Response:
-        self._guild(request)
-        data = self.world.guild_create()
+        data = self.world.guild_create(guild=self._guild(request))
         for key in ("channels", "threads", "members", "voice_states", "presences"):
             data.pop(key)
         return ok(data)
 
     async def get_guild_channels(self, request: web.Request) -> web.Response:
-        self._guild(request)
-        return ok([c.payload() for c in self.world.channels.values()])
+        return ok([c.payload() for c in self._guild(request).channels.values()])
 
     async def get_roles(self, request: web.Request) -> web.Response:
-        self._guild(request)
-        return ok([r.payload() for r in self.world.roles.values()])
+        return ok([r.payload() for r in self._guild(request).roles.values()])
 
     async def get_members(self, request: web.Request) -> web.Response:
-        self._guild(request)
+        guild = self._guild(request)
         after = int(request.query.get("after", 0))
         limit = int(request.query.get("limit", 1))
-        members = sorted(self.world.members.values(), key=lambda m: m.user.id)
+        members = sorted(guild.members.values(), key=lambda m: m.user.id)
         return ok([m.payload() for m in members if m.user.id > after][:limit])
 
     async def get_member(self, request: web.Request) -> web.Response:
-        self._guild(request)
-        member = self.world.members.get(snowflake(request, "user_id"))
+        member = self._guild(request).members.get(snowflake(request, "user_id"))
         if member is None:
             raise unknown("Member", 10007)
         return ok(member.payload())
 
     async def active_threads(self, request: web.Request) -> web.Response:
-        self._guild(request)
-        threads = [t.payload() for t in self.world.threads if not t.archived]
+        guild = self._guild(request)
+        threads = [
+            t.payload() for t in self.world.threads if not t.archived and t.guild_id == guild.id
+        ]
         return ok({"threads": threads, "members": []})
 
     # -- channels and messages -----------------------------------------------------------------
@@ -266,7 +267,7 @@ class _Routes:
                 "type": 0,
                 "message_id": str(reference["message_id"]),
                 "channel_id": str(reference.get("channel_id") or channel.id),
-                "guild_id": str(self.world.guild_id),
+                "guild_id": str(channel.guild_id),
             }
             extra["referenced_message"] = referenced
             message_type = 19

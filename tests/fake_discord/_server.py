@@ -74,6 +74,9 @@ class FakeDiscord:
         self.dropped_events: list[str] = []
 
         self.sessions: list[GatewaySession] = []
+        # What GET /gateway/bot recommends: discord.py's AutoShardedBot runs that many shards
+        # when it is not told a count.
+        self.recommended_shards = 1
         self._session_ready = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.holds = Holds()
@@ -138,10 +141,22 @@ class FakeDiscord:
         await self._bounded(self._session_ready.wait(), "no bot identified on the gateway")
         return self.sessions[-1]
 
+    def sessions_for(self, guild_id: int | None) -> list[GatewaySession]:
+        """The sessions that receive a guild's events: those whose shard holds the guild.
+        Two sessions that identified the same shard (a rolling deploy) both receive them, as
+        on Discord; an interaction then takes the first callback and refuses the second."""
+        if guild_id is None:  # direct messages arrive on shard 0
+            return [s for s in self.sessions if s.shard is None or s.shard[0] == 0]
+        return [s for s in self.sessions if s.owns(guild_id)]
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a DISPATCH (op 0) to the bot's session (the latest to identify)."""
-        session = await self.wait_for_session()
-        await session.dispatch(event, data)
+        """Send a DISPATCH (op 0) to every session that receives the event's guild (the
+        guild of `data["guild_id"]`; the latest session when the event names none)."""
+        await self.wait_for_session()
+        guild = data.get("guild_id")
+        targets = self.sessions_for(int(guild)) if guild else self.sessions[-1:]
+        for session in targets:
+            await session.dispatch(event, data)
 
     async def drop_gateway(self) -> None:
         """Discord's gateway goes away: every session is closed and reconnects are refused
@@ -172,9 +187,10 @@ class FakeDiscord:
 
     async def dispatch_interaction(self, payload: dict[str, Any], label: str) -> FakeInteraction:
         interaction = self.register_interaction(payload, label)
-        session = await self.wait_for_session()
+        await self.wait_for_session()
         interaction.dispatched_at = self.clock()
-        await session.dispatch("INTERACTION_CREATE", payload)
+        for session in self.sessions_for(int(payload["guild_id"])):
+            await session.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
     def rate_limit(
@@ -311,7 +327,7 @@ class FakeDiscord:
         message: dict[str, Any] = {
             "id": str(message_id),
             "channel_id": str(channel_id),
-            "guild_id": str(self.world.guild_id),
+            "guild_id": str(self._guild_id_of(channel_id)),
             "author": author.payload(),
             "content": data.get("content") or "",
             "timestamp": iso(),
@@ -334,6 +350,10 @@ class FakeDiscord:
             channel.last_message_id = message_id
             channel.message_count += 1
         return message
+
+    def _guild_id_of(self, channel_id: int) -> int:
+        channel = self.world.channel(channel_id)
+        return channel.guild_id if channel is not None else self.world.guild_id
 
     def edit_message(self, message_id: int, data: dict[str, Any]) -> dict[str, Any]:
         message = self.message_store[message_id]
@@ -385,7 +405,7 @@ class FakeDiscord:
         thread = Channel(
             id=thread_id or self.ids.next(),
             name=name,
-            guild_id=self.world.guild_id,
+            guild_id=parent.guild_id,
             type=int(body.get("type") or PUBLIC_THREAD),
             parent_id=parent.id,
             owner_id=self.world.bot.id,

@@ -1,4 +1,4 @@
-"""The fake Discord's world: one guild with channels, roles and members, as Discord sends them.
+"""The fake Discord's world: guilds with channels, roles and members, as Discord sends them.
 
 Payload builders return plain dicts in the shapes of Discord's API v10 so that discord.py parses
 them exactly as it parses the real thing.
@@ -182,40 +182,95 @@ class Member:
         return data
 
 
-class World:
-    """One guild, as a fresh bot sees it: the bot, its owner and two ordinary people.
+@dataclass
+class Guild:
+    """One server: its roles, its members (by user id) and its text channels (by name)."""
 
-    Named handles for tests: `users["alice"]` (a member), `users["mod"]` (Manage Server),
-    `users["owner"]` (the application's owner, otherwise an ordinary member),
+    id: int
+    name: str
+    roles: dict[str, Role]
+    members: dict[int, Member]
+    channels: dict[str, Channel]
+
+    def shard(self, count: int) -> int:
+        """The shard that receives this server's events: Discord's rule."""
+        return (self.id >> 22) % count
+
+
+class World:
+    """What a fresh bot sees: its first guild with the bot, its owner and two ordinary people,
+    and any more guilds a test adds (`add_guild`, for sharding: the same people in each).
+
+    Named handles for tests, all of the first guild: `users["alice"]` (a member), `users["mod"]`
+    (Manage Server), `users["owner"]` (the application's owner, otherwise an ordinary member),
     `channels["general"]` and `channels["study"]` (text channels).
     """
 
     def __init__(self, ids: Snowflakes, *, bot_name: str = "peacebot") -> None:
         self.ids = ids
+        self.bot_name = bot_name
         self.bot = User(ids.next(), bot_name, bot=True)
         self.application_id = self.bot.id
-        self.guild_id = ids.next()
-        self.guild_name = "Peace Studies"
         self.users: dict[str, User] = {"bot": self.bot}
         for name in ("owner", "alice", "mod"):
             self.users[name] = User(ids.next(), name, global_name=name.title())
         self.owner = self.users["owner"]
+        self.guilds: dict[int, Guild] = {}
+        self._channels_by_id: dict[int, Channel] = {}
+        self.guild = self._new_guild(ids.next(), "Peace Studies")
 
-        self.roles: dict[str, Role] = {
-            "everyone": Role(self.guild_id, "@everyone", EVERYONE_PERMISSIONS, 0),
+    def _new_guild(self, guild_id: int, name: str) -> Guild:
+        ids = self.ids
+        roles = {
+            "everyone": Role(guild_id, "@everyone", EVERYONE_PERMISSIONS, 0),
             "moderator": Role(ids.next(), "Moderator", MODERATOR_PERMISSIONS, 1),
-            "bot": Role(ids.next(), bot_name, BOT_PERMISSIONS, 2, managed=True),
+            "bot": Role(ids.next(), self.bot_name, BOT_PERMISSIONS, 2, managed=True),
         }
-        self.members: dict[int, Member] = {
-            self.bot.id: Member(self.bot, [self.roles["bot"].id]),
+        members = {
+            self.bot.id: Member(self.bot, [roles["bot"].id]),
             self.owner.id: Member(self.owner, []),
             self.users["alice"].id: Member(self.users["alice"], []),
-            self.users["mod"].id: Member(self.users["mod"], [self.roles["moderator"].id]),
+            self.users["mod"].id: Member(self.users["mod"], [roles["moderator"].id]),
         }
-        self.channels: dict[str, Channel] = {}
-        for position, name in enumerate(("general", "study")):
-            self.channels[name] = Channel(ids.next(), name, self.guild_id, position=position)
-        self._channels_by_id: dict[int, Channel] = {c.id: c for c in self.channels.values()}
+        channels = {
+            name: Channel(ids.next(), name, guild_id, position=position)
+            for position, name in enumerate(("general", "study"))
+        }
+        guild = Guild(guild_id, name, roles, members, channels)
+        self.guilds[guild_id] = guild
+        self._channels_by_id.update({c.id: c for c in channels.values()})
+        return guild
+
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> Guild:
+        """Another server with the same people; `shard=(k, n)` picks an id in shard k of n."""
+        guild_id = self.ids.next()
+        if shard is not None:
+            wanted, count = shard
+            stamp = guild_id >> 22
+            stamp += (wanted - stamp % count) % count
+            guild_id = (stamp << 22) | (guild_id & 0x3FFFFF)
+        return self._new_guild(guild_id, name)
+
+    # The first guild's, for tests of one server.
+    @property
+    def guild_id(self) -> int:
+        return self.guild.id
+
+    @property
+    def guild_name(self) -> str:
+        return self.guild.name
+
+    @property
+    def roles(self) -> dict[str, Role]:
+        return self.guild.roles
+
+    @property
+    def members(self) -> dict[int, Member]:
+        return self.guild.members
+
+    @property
+    def channels(self) -> dict[str, Channel]:
+        return self.guild.channels
 
     def add_user(self, name: str, *, role_ids: list[int] | None = None) -> User:
         """Another guild member (not in GUILD_CREATE for bots without the members intent)."""
@@ -228,6 +283,9 @@ class World:
 
     def channel(self, channel_id: int) -> Channel | None:
         return self._channels_by_id.get(channel_id)
+
+    def guild_of(self, channel: Channel) -> Guild:
+        return self.guilds[channel.guild_id]
 
     def add_thread(self, thread: Channel) -> None:
         self._channels_by_id[thread.id] = thread
@@ -243,25 +301,29 @@ class World:
             return self.members[who].user
         return self.users[who]
 
-    def permissions(self, user_id: int) -> discord.Permissions:
+    def permissions(self, user_id: int, guild: Guild | None = None) -> discord.Permissions:
         """What Discord computes for a member at guild level (no channel overwrites here)."""
-        value = self.roles["everyone"].permissions.value
-        by_id = {r.id: r for r in self.roles.values()}
-        for role_id in self.members[user_id].role_ids:
+        guild = guild or self.guild
+        value = guild.roles["everyone"].permissions.value
+        by_id = {r.id: r for r in guild.roles.values()}
+        for role_id in guild.members[user_id].role_ids:
             value |= by_id[role_id].permissions.value
         perms = discord.Permissions(value)
         return discord.Permissions.all() if perms.administrator else perms
 
     # -- payloads ------------------------------------------------------------------------------
 
-    def guild_create(self, intents: int | None = None) -> dict[str, Any]:
+    def guild_create(
+        self, intents: int | None = None, guild: Guild | None = None
+    ) -> dict[str, Any]:
         """GUILD_CREATE; without the GUILD_MEMBERS intent Discord only includes the bot itself."""
-        members = list(self.members.values())
+        guild = guild or self.guild
+        members = list(guild.members.values())
         if intents is not None and not intents & INTENT_GUILD_MEMBERS:
-            members = [self.members[self.bot.id]]
+            members = [guild.members[self.bot.id]]
         return {
-            "id": str(self.guild_id),
-            "name": self.guild_name,
+            "id": str(guild.id),
+            "name": guild.name,
             "icon": None,
             "owner_id": str(self.owner.id),
             "features": [],
@@ -273,13 +335,13 @@ class World:
             "nsfw_level": 0,
             "premium_tier": 0,
             "system_channel_flags": 0,
-            "roles": [r.payload() for r in self.roles.values()],
+            "roles": [r.payload() for r in guild.roles.values()],
             "emojis": [],
             "stickers": [],
-            "channels": [c.payload() for c in self.channels.values()],
-            "threads": [t.payload() for t in self.threads],
+            "channels": [c.payload() for c in guild.channels.values()],
+            "threads": [t.payload() for t in self.threads if t.guild_id == guild.id],
             "members": [m.payload() for m in members],
-            "member_count": len(self.members),
+            "member_count": len(guild.members),
             "large": False,
             "unavailable": False,
             "joined_at": iso(),
@@ -290,14 +352,15 @@ class World:
             "soundboard_sounds": [],
         }
 
-    def interaction_member(self, user_id: int) -> dict[str, Any]:
-        data = self.members[user_id].payload()
-        data["permissions"] = str(self.permissions(user_id).value)
+    def interaction_member(self, user_id: int, guild: Guild | None = None) -> dict[str, Any]:
+        guild = guild or self.guild
+        data = guild.members[user_id].payload()
+        data["permissions"] = str(self.permissions(user_id, guild).value)
         return data
 
     def interaction_channel(self, channel: Channel, user_id: int) -> dict[str, Any]:
         data = channel.payload()
-        data["permissions"] = str(self.permissions(user_id).value)
+        data["permissions"] = str(self.permissions(user_id, self.guild_of(channel)).value)
         return data
 
 
