@@ -10,10 +10,10 @@ of the name set and the question set for the engine, FTS5 and tantivy.
     python benchmarks/bench_lookup.py            # all sizes (about 10 minutes on 2 cores)
     python benchmarks/bench_lookup.py --quick    # 1k and 10k only
     python benchmarks/bench_lookup.py --runs 1   # each timing once (default: median of 3)
-    python benchmarks/bench_lookup.py --before DIR   # beside the engine of another checkout
+    python benchmarks/bench_lookup.py --before DIR [DIR ...]   # beside earlier engines
 
-`--before` takes a checkout of an earlier commit (`git worktree add DIR COMMIT`): its engine
-is imported beside this one and timed on the same libraries and queries, pass for pass.
+`--before` takes checkouts of earlier commits (`git worktree add DIR COMMIT`): their engines
+are imported beside this one and timed on the same libraries and queries, pass for pass.
 """
 
 from __future__ import annotations
@@ -149,42 +149,44 @@ def queries(library: Library, count: int, seed: int = 2):
     return full, partial, typos
 
 
-def timed(fn: Callable[[str], object], inputs: list[str]) -> list[float]:
-    samples = []
-    for text in inputs:
-        start = time.perf_counter()
-        fn(text)
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
-
-
 def pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-RUNS = 3  # each timing is repeated and its median reported: the machine is shared
+RUNS = 3  # each build and each query is timed this often and its median kept: the machine is shared
 
 
 def row(label: str, fn: Callable[[str], object], inputs: list[str], runs: int = 0) -> str:
-    """p50 and p99 of `fn` over `inputs`: the medians of `runs` (default RUNS) passes."""
+    """p50 and p99 of `fn` over `inputs`, each query's time the median of `runs` (default
+    RUNS) passes."""
     return rows([(label, fn)], inputs, runs)[0]
 
 
 def rows(
     timings: list[tuple[str, Callable[[str], object]]], inputs: list[str], runs: int = 0
 ) -> list[str]:
-    """`row` for several functions, their passes taken in turn, so that the load of the shared
-    machine falls on all of them alike."""
-    passes: list[list[list[float]]] = [[] for _ in timings]
-    for _ in range(runs or RUNS):
-        for samples, (_, fn) in zip(passes, timings, strict=True):
-            samples.append(timed(fn, inputs))
+    """`row` for several functions, each query timed with each of them in turn (who goes
+    first changing from pass to pass), so that the load of the shared machine and the
+    garbage collector's pauses fall on all of them alike; whole passes taken in turn put
+    the pauses at the same places of every pass. A query's time is its median over the
+    passes: on 2 shared cores another process takes the core for a few ms now and then,
+    which in a single pass lands on a random query and, 4 queries in 400 being enough, sets
+    the p99 of everything alike; a cost of the query itself shows in most passes."""
+    times: list[list[list[float]]] = [[[] for _ in inputs] for _ in timings]
+    clock = time.perf_counter
+    for run in range(runs or RUNS):
+        turn = [(at, fn) for at, (_, fn) in enumerate(timings)]
+        turn = turn[run % len(turn) :] + turn[: run % len(turn)]
+        for position, text in enumerate(inputs):
+            for at, fn in turn:
+                start = clock()
+                fn(text)
+                times[at][position].append((clock() - start) * 1000)
     lines = []
-    for samples, (label, _) in zip(passes, timings, strict=True):
-        p50 = statistics.median(statistics.median(one) for one in samples)
-        p99 = statistics.median(pct(one, 0.99) for one in samples)
-        lines.append(f"| {label} | {p50:.3f} | {p99:.3f} |")
+    for per_input, (label, _) in zip(times, timings, strict=True):
+        per_query = [statistics.median(samples) for samples in per_input]
+        lines.append(f"| {label} | {pct(per_query, 0.5):.3f} | {pct(per_query, 0.99):.3f} |")
     return lines
 
 
@@ -213,10 +215,13 @@ def documents(library: Library) -> list[tuple[Entry, str, str]]:
 def engine_at(checkout: Path) -> tuple[str, type]:
     """The short commit and the `LookupEngine` class of another checkout of peacebot,
     imported beside this one: its `bot` modules are loaded under their own names and then
-    moved out of the way, so both engines run in this process on the same library."""
+    moved out of the way, so both engines run in this process on the same library. They
+    share this checkout's `bot.content`, whose classes the library is made of (an engine
+    that asks `isinstance(entry, Term)` must know them; their fields only grew)."""
     ours = {name: m for name, m in sys.modules.items() if name.partition(".")[0] == "bot"}
     for name in ours:
-        del sys.modules[name]
+        if name != "bot.content":
+            del sys.modules[name]
     sys.path.insert(0, str(checkout))
     try:
         engine = importlib.import_module("bot.lookup").LookupEngine
@@ -232,7 +237,7 @@ def engine_at(checkout: Path) -> tuple[str, type]:
     return commit or checkout.name, engine
 
 
-BEFORE: tuple[str, type] | None = None  # (commit, engine class) given by --before
+BEFORE: list[tuple[str, type]] = []  # (commit, engine class) of each checkout given by --before
 
 
 def answer_of(engine: object) -> Callable[[str], object]:
@@ -395,11 +400,11 @@ def run_size(size: int, count: int) -> list[str]:
         "|---|---|---|---|",
         f"| engine (names + full text) | {seconds:.2f} | {peak:.0f} | {grown:.0f} |",
     ]
-    before = None
-    if BEFORE is not None:
-        commit, engine_class = BEFORE
-        before, seconds, peak, grown = build(lambda: engine_class(library))
-        lines.append(f"| before: engine at {commit} | {seconds:.2f} | {peak:.0f} | {grown:.0f} |")
+    befores: list[tuple[str, object]] = []
+    for commit, engine_class in BEFORE:
+        before, seconds, peak, grown = build(lambda make=engine_class: make(library))
+        befores.append((commit, before))
+        lines.append(f"| engine at {commit} | {seconds:.2f} | {peak:.0f} | {grown:.0f} |")
     baselines: list[tuple[str, object]] = []
     for label, make in (
         ("trigram + WRatio", lambda: TrigramWRatio(library)),
@@ -419,8 +424,7 @@ def run_size(size: int, count: int) -> list[str]:
         ("`search` (full text)", lambda engine: engine.search, full),
     ):
         timings = [(f"engine {label}", fn(engine))]
-        if before is not None:
-            timings.append((f"before: engine at {BEFORE[0]} {label}", fn(before)))
+        timings += [(f"engine at {commit} {label}", fn(before)) for commit, before in befores]
         lines += rows(timings, inputs)
     lines.append(
         row(f"naive `process.extract` WRatio ({subset} q)", naive.top, full[:subset], naive_runs)
@@ -434,14 +438,14 @@ def run_size(size: int, count: int) -> list[str]:
     lines += [
         "",
         f"Resolve top-1 on {len(typos)} typo queries: engine **{typo_top1(_ids(engine), typos)}**, "
-        + (f"before {typo_top1(_ids(before), typos)}, " if before is not None else "")
+        + "".join(f"at {c} {typo_top1(_ids(b), typos)}, " for c, b in befores)
         + f"trigram + WRatio {typo_top1(trigram.top, typos)}, "  # type: ignore[attr-defined]
         f"naive WRatio {typo_top1(naive.top, typos[:few])}"
         + (f" ({few} q)" if size > 10_000 else ""),
         "",
         f"... on the {len(closest)} of them whose own term is strictly the closest by edit "
         f"distance: engine **{typo_top1(_ids(engine), closest)}**, "
-        + (f"before {typo_top1(_ids(before), closest)}, " if before is not None else "")
+        + "".join(f"at {c} {typo_top1(_ids(b), closest)}, " for c, b in befores)
         + f"trigram + WRatio {typo_top1(trigram.top, closest)}, "  # type: ignore[attr-defined]
         f"naive WRatio {typo_top1(naive.top, closest[:few])}"
         + (f" ({len(closest[:few])} q)" if size > 10_000 else ""),
@@ -454,11 +458,11 @@ def _ids(engine: object) -> Callable[[str], list[str]]:
 
 
 def _before_relevance(library: Library) -> list[tuple[str, Callable[[str], list[str]]]]:
-    if BEFORE is None:
-        return []
-    commit, engine_class = BEFORE
-    answer = answer_of(engine_class(library))
-    return [(f"before: engine at {commit}", lambda q: [m.entry.id for m in answer(q).matches])]
+    out = []
+    for commit, engine_class in BEFORE:
+        answer = answer_of(engine_class(library))
+        out.append((f"engine at {commit}", lambda q, a=answer: [m.entry.id for m in a(q).matches]))
+    return out
 
 
 def relevance_lines(library: Library) -> list[str]:
@@ -501,11 +505,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the 100k library")
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--runs", type=int, default=RUNS, help="repeats of each timing")
-    parser.add_argument("--before", type=Path, help="a checkout of an earlier commit")
+    parser.add_argument("--before", type=Path, nargs="+", default=[],
+                        help="checkouts of earlier commits")  # fmt: skip
     args = parser.parse_args()
     RUNS = max(1, args.runs)
-    if args.before is not None:
-        BEFORE = engine_at(args.before.resolve())
+    BEFORE = [engine_at(checkout.resolve()) for checkout in args.before]
     loads = []
     for _ in range(5):
         start = time.perf_counter()
