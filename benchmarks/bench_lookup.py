@@ -10,6 +10,10 @@ of the name set and the question set for the engine, FTS5 and tantivy.
     python benchmarks/bench_lookup.py            # all sizes (about 10 minutes on 2 cores)
     python benchmarks/bench_lookup.py --quick    # 1k and 10k only
     python benchmarks/bench_lookup.py --runs 1   # each timing once (default: median of 3)
+    python benchmarks/bench_lookup.py --before DIR [DIR ...]   # beside earlier engines
+
+`--before` takes checkouts of earlier commits (`git worktree add DIR COMMIT`): their engines
+are imported beside this one and timed on the same libraries and queries, pass for pass.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from __future__ import annotations
 import argparse
 import gc
 import heapq
+import importlib
 import random
 import re
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -143,29 +149,45 @@ def queries(library: Library, count: int, seed: int = 2):
     return full, partial, typos
 
 
-def timed(fn: Callable[[str], object], inputs: list[str]) -> list[float]:
-    samples = []
-    for text in inputs:
-        start = time.perf_counter()
-        fn(text)
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
-
-
 def pct(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-RUNS = 3  # each timing is repeated and its median reported: the machine is shared
+RUNS = 3  # each build and each query is timed this often and its median kept: the machine is shared
 
 
 def row(label: str, fn: Callable[[str], object], inputs: list[str], runs: int = 0) -> str:
-    """p50 and p99 of `fn` over `inputs`: the medians of `runs` (default RUNS) passes."""
-    passes = [timed(fn, inputs) for _ in range(runs or RUNS)]
-    p50 = statistics.median(statistics.median(samples) for samples in passes)
-    p99 = statistics.median(pct(samples, 0.99) for samples in passes)
-    return f"| {label} | {p50:.3f} | {p99:.3f} |"
+    """p50 and p99 of `fn` over `inputs`, each query's time the median of `runs` (default
+    RUNS) passes."""
+    return rows([(label, fn)], inputs, runs)[0]
+
+
+def rows(
+    timings: list[tuple[str, Callable[[str], object]]], inputs: list[str], runs: int = 0
+) -> list[str]:
+    """`row` for several functions, each query timed with each of them in turn (who goes
+    first changing from pass to pass), so that the load of the shared machine and the
+    garbage collector's pauses fall on all of them alike; whole passes taken in turn put
+    the pauses at the same places of every pass. A query's time is its median over the
+    passes: on 2 shared cores another process takes the core for a few ms now and then,
+    which in a single pass lands on a random query and, 4 queries in 400 being enough, sets
+    the p99 of everything alike; a cost of the query itself shows in most passes."""
+    times: list[list[list[float]]] = [[[] for _ in inputs] for _ in timings]
+    clock = time.perf_counter
+    for run in range(runs or RUNS):
+        turn = [(at, fn) for at, (_, fn) in enumerate(timings)]
+        turn = turn[run % len(turn) :] + turn[: run % len(turn)]
+        for position, text in enumerate(inputs):
+            for at, fn in turn:
+                start = clock()
+                fn(text)
+                times[at][position].append((clock() - start) * 1000)
+    lines = []
+    for per_input, (label, _) in zip(times, timings, strict=True):
+        per_query = [statistics.median(samples) for samples in per_input]
+        lines.append(f"| {label} | {pct(per_query, 0.5):.3f} | {pct(per_query, 0.99):.3f} |")
+    return lines
 
 
 def rss_mib() -> float:
@@ -188,6 +210,39 @@ def documents(library: Library) -> list[tuple[Entry, str, str]]:
     for fact in library.facts.values():
         out.append((fact, " ".join(fact.tags), fact.text))
     return out
+
+
+def engine_at(checkout: Path) -> tuple[str, type]:
+    """The short commit and the `LookupEngine` class of another checkout of peacebot,
+    imported beside this one: its `bot` modules are loaded under their own names and then
+    moved out of the way, so both engines run in this process on the same library. They
+    share this checkout's `bot.content`, whose classes the library is made of (an engine
+    that asks `isinstance(entry, Term)` must know them; their fields only grew)."""
+    ours = {name: m for name, m in sys.modules.items() if name.partition(".")[0] == "bot"}
+    for name in ours:
+        if name != "bot.content":
+            del sys.modules[name]
+    sys.path.insert(0, str(checkout))
+    try:
+        engine = importlib.import_module("bot.lookup").LookupEngine
+    finally:
+        sys.path.remove(str(checkout))
+        for name in [name for name in sys.modules if name.partition(".")[0] == "bot"]:
+            del sys.modules[name]
+        sys.modules.update(ours)
+    commit = subprocess.run(
+        ["git", "-C", str(checkout), "rev-parse", "--short", "HEAD"],
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    return commit or checkout.name, engine
+
+
+BEFORE: list[tuple[str, type]] = []  # (commit, engine class) of each checkout given by --before
+
+
+def answer_of(engine: object) -> Callable[[str], object]:
+    """The shared answer path; engines before it had `lookup` (a name first, else search)."""
+    return getattr(engine, "answer", None) or engine.lookup  # type: ignore[attr-defined]
 
 
 # -- the baselines --------------------------------------------------------------------------
@@ -345,6 +400,11 @@ def run_size(size: int, count: int) -> list[str]:
         "|---|---|---|---|",
         f"| engine (names + full text) | {seconds:.2f} | {peak:.0f} | {grown:.0f} |",
     ]
+    befores: list[tuple[str, object]] = []
+    for commit, engine_class in BEFORE:
+        before, seconds, peak, grown = build(lambda make=engine_class: make(library))
+        befores.append((commit, before))
+        lines.append(f"| engine at {commit} | {seconds:.2f} | {peak:.0f} | {grown:.0f} |")
     baselines: list[tuple[str, object]] = []
     for label, make in (
         ("trigram + WRatio", lambda: TrigramWRatio(library)),
@@ -356,16 +416,19 @@ def run_size(size: int, count: int) -> list[str]:
         lines.append(f"| {label} | {seconds:.2f} | {peak:.0f} | {grown:.0f} |")
     naive = Naive(library)
     naive_runs = 1 if size > 10_000 else 0  # at 100k one pass of the naive baseline takes 20 s
-    lines += [
-        "",
-        "| operation | p50 ms | p99 ms |",
-        "|---|---|---|",
-        row("engine `resolve`", engine.resolve, full),
-        row("engine `answer` (the shared path)", engine.answer, full),
-        row("engine `autocomplete`", engine.autocomplete, partial),
-        row("engine `search` (full text)", engine.search, full),
-        row(f"naive `process.extract` WRatio ({subset} q)", naive.top, full[:subset], naive_runs),
-    ]
+    lines += ["", "| operation | p50 ms | p99 ms |", "|---|---|---|"]
+    for label, fn, inputs in (
+        ("`resolve`", lambda engine: engine.resolve, full),
+        ("`answer` (the shared path)", answer_of, full),
+        ("`autocomplete`", lambda engine: engine.autocomplete, partial),
+        ("`search` (full text)", lambda engine: engine.search, full),
+    ):
+        timings = [(f"engine {label}", fn(engine))]
+        timings += [(f"engine at {commit} {label}", fn(before)) for commit, before in befores]
+        lines += rows(timings, inputs)
+    lines.append(
+        row(f"naive `process.extract` WRatio ({subset} q)", naive.top, full[:subset], naive_runs)
+    )
     for label, built in baselines:
         what = "resolve" if "WRatio" in label else "search"
         lines.append(row(f"{label} {what}", built.top, full))  # type: ignore[attr-defined]
@@ -375,21 +438,31 @@ def run_size(size: int, count: int) -> list[str]:
     lines += [
         "",
         f"Resolve top-1 on {len(typos)} typo queries: engine **{typo_top1(_ids(engine), typos)}**, "
-        f"trigram + WRatio {typo_top1(trigram.top, typos)}, "  # type: ignore[attr-defined]
+        + "".join(f"at {c} {typo_top1(_ids(b), typos)}, " for c, b in befores)
+        + f"trigram + WRatio {typo_top1(trigram.top, typos)}, "  # type: ignore[attr-defined]
         f"naive WRatio {typo_top1(naive.top, typos[:few])}"
         + (f" ({few} q)" if size > 10_000 else ""),
         "",
         f"... on the {len(closest)} of them whose own term is strictly the closest by edit "
         f"distance: engine **{typo_top1(_ids(engine), closest)}**, "
-        f"trigram + WRatio {typo_top1(trigram.top, closest)}, "  # type: ignore[attr-defined]
+        + "".join(f"at {c} {typo_top1(_ids(b), closest)}, " for c, b in befores)
+        + f"trigram + WRatio {typo_top1(trigram.top, closest)}, "  # type: ignore[attr-defined]
         f"naive WRatio {typo_top1(naive.top, closest[:few])}"
         + (f" ({len(closest[:few])} q)" if size > 10_000 else ""),
     ]
     return lines
 
 
-def _ids(engine: LookupEngine) -> Callable[[str], list[str]]:
+def _ids(engine: object) -> Callable[[str], list[str]]:
     return lambda q: [m.entry.id for m in engine.resolve(q).matches]
+
+
+def _before_relevance(library: Library) -> list[tuple[str, Callable[[str], list[str]]]]:
+    out = []
+    for commit, engine_class in BEFORE:
+        answer = answer_of(engine_class(library))
+        out.append((f"engine at {commit}", lambda q, a=answer: [m.entry.id for m in a(q).matches]))
+    return out
 
 
 def relevance_lines(library: Library) -> list[str]:
@@ -401,6 +474,7 @@ def relevance_lines(library: Library) -> list[str]:
             lambda q: [m.entry.id for m in engine.answer(q).matches],
         ),
         ("engine: full text only", lambda q: [m.entry.id for m in engine.search(q, 5).matches]),
+        *_before_relevance(library),
         ("naive WRatio (names only)", Naive(library).top),
         ("SQLite FTS5 (porter, bm25)", Fts5(library).top),
     ]
@@ -426,13 +500,16 @@ def relevance_lines(library: Library) -> list[str]:
 
 
 def main() -> None:
-    global RUNS
+    global RUNS, BEFORE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 100k library")
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--runs", type=int, default=RUNS, help="repeats of each timing")
+    parser.add_argument("--before", type=Path, nargs="+", default=[],
+                        help="checkouts of earlier commits")  # fmt: skip
     args = parser.parse_args()
     RUNS = max(1, args.runs)
+    BEFORE = [engine_at(checkout.resolve()) for checkout in args.before]
     loads = []
     for _ in range(5):
         start = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.content import Library, Section, Source, Term
 from bot.lookup import LookupEngine, Outcome, UnknownSection, stem
 
 
@@ -250,3 +251,37 @@ def test_a_word_the_guide_never_uses_still_finds_its_synonyms(engine):
 def test_typos_that_merge_split_or_swap_still_name_the_entry(engine, query, entry_id):
     resolution = engine.resolve(query)
     assert resolution.outcome is Outcome.FUZZY and resolution.best.entry.id == entry_id
+
+
+def test_a_name_in_another_order_is_that_name(engine):
+    # UNOMIL ("United Nations Observer Mission in Liberia") has every one of these words too,
+    # but only UNMIL's name has exactly them.
+    answer = engine.answer("united nations mission liberia")
+    assert answer.outcome is Outcome.FUZZY and answer.best.entry.id == "unmil"
+    resolution = engine.resolve("liberia mission united nations")
+    assert resolution.outcome is Outcome.FUZZY and resolution.best.entry.id == "unmil"
+    # The stems decide, so another form of a word is still the same words.
+    assert engine.resolve("civilians protection", kinds={"term"}).best.entry.id == "poc"
+
+
+def _reordering_library() -> Library:
+    source = (Source("test"),)
+    sections = [Section("s", "Alpha Beta Gamma", "A summary.", ("A point.",), source)]
+    terms = [
+        Term("one", "Delta Epsilon Zeta", "The first.", "s", source),
+        Term("two", "Zeta Delta Epsilon", "The second.", "s", source),
+        Term("three", "Gamma Alpha Beta", "The third.", "s", source),
+    ]
+    return Library(sections, terms, [], [], [])
+
+
+def test_the_same_words_in_two_names_are_no_confident_guess():
+    engine = LookupEngine(_reordering_library())
+    # Both terms have these words: the order typed does not say which one is meant.
+    resolution = engine.resolve("epsilon zeta delta")
+    assert resolution.best is None
+    assert {"one", "two"} <= {m.entry.id for m in resolution.matches}
+    # A section and a term with the same words: the kind asked for decides.
+    assert engine.resolve("beta gamma alpha", kinds={"term"}).best.entry.id == "three"
+    assert engine.resolve("beta gamma alpha", kinds={"section"}).best.entry.id == "s"
+    assert engine.resolve("beta gamma alpha").best is None

@@ -24,9 +24,10 @@ from bot.lookup._spelling import Speller
 SYNONYM_WEIGHT = 0.4  # a synonym of a query word counts half as much as the word itself
 TYPO_CUTOFF = 84.0  # rapidfuzz ratio for taking an unknown query word as a typo of a known one
 TITLE_WEIGHT = 2  # a word in a name, alias or tag counts as two in the body
+SORT_MAX = 2000  # up to this many scored documents, sorting them all beats a heap of the best
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # (not frozen: a frozen dataclass costs twice as much to make)
 class Hit:
     entry: Entry
     score: float  # 0-100: the share of the best possible score for this query
@@ -137,9 +138,12 @@ class FullTextIndex:
         wanted = scores if kinds is None else {
             d: s for d, s in scores.items() if self.documents[d].kind in kinds
         }  # fmt: skip
-        best = heapq.nlargest(limit, wanted.items(), key=lambda item: item[1])
+        if len(wanted) <= SORT_MAX:
+            best = sorted(wanted, key=wanted.__getitem__, reverse=True)[:limit]
+        else:
+            best = heapq.nlargest(limit, wanted, key=wanted.__getitem__)
         hits = tuple(
-            Hit(self.documents[d], round(min(100.0, 100 * s / ceiling), 1), d) for d, s in best
+            Hit(self.documents[d], round(min(100.0, 100 * wanted[d] / ceiling), 1), d) for d in best
         )
         return Found(hits, known, tuple(unknown), frozenset(corrected))
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from array import array
 from collections import defaultdict, deque
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import chain, compress, pairwise, repeat
 from operator import ne
 
@@ -29,6 +30,7 @@ from bot.text import normalise, truncate
 SUGGEST = 60.0  # below this nothing is offered
 CANDIDATES = 80  # labels scored per query
 SAME_WORDS = 97.0  # the score of a label with the query's words in another order
+REORDERED_SCAN = 256  # labels of the query's rarest word read for the same words reordered
 TYPO_LENGTH = 4  # a query this long that is an edit or two from a label is a typo of it
 CHUNK = 1 << 15  # labels split at a time while building
 SPELLINGS = 12  # at most this many vocabulary words a typo away are followed per query word
@@ -126,100 +128,144 @@ class NameIndex:
         return min((OSA.distance(key, label) for label in labels), default=99)
 
     # -- fuzzy -----------------------------------------------------------------------------
-    def fuzzy(self, key: str, kinds: Collection[str] | None, limit: int = 25) -> dict[str, float]:
-        """Entry id -> best score (0-100) of its labels against `key`, for the `limit` best
-        candidates, best first (among equal scores, the fewest edits first)."""
-        scorer = fuzz.ratio if len(key) <= 3 else fuzz.WRatio  # "un": no partial matches
+    def reordered(self, key: str, kinds: Collection[str] | None) -> tuple[Named, float] | None:
+        """The one entry with a label of the query's words (their stems) in another order or
+        form ("security council peace" for "Peace Security Council"), and its score; None when
+        no entry or several have one. Found among the labels of the query's rarest word, so
+        it costs a few comparisons and no index of its own."""
+        stems = keywords(key)
+        if len(stems) < 2:
+            return None
+        lists = [self._words.get(stem) for stem in set(stems)]
+        if not all(lists):
+            return None  # a word no label has (a typo): no label has all of them
+        rarest = min(lists, key=len)
+        if len(rarest) > REORDERED_SCAN:
+            return None  # only common words: nothing to tell the labels apart by
+        others = [postings for postings in lists if postings is not rarest]
+        shape = sorted(stems)
+        found: Named | None = None
+        score = SAME_WORDS
+        for index in rarest:
+            if not all(_listed(postings, index) for postings in others):
+                continue
+            for form in (self.labels[index], self._plain.get(index, "")):
+                if sorted(keywords(form)) != shape:
+                    continue
+                owner = self.owners[index]
+                if found is not owner and wanted(owner, kinds):
+                    if found is not None:
+                        return None  # two entries have these words: which is meant is a guess
+                    found = owner
+                if owner is found:  # the same order with a typo the stems hide ("engagment")
+                    typo = _as_typo(key, OSA.distance(key, form))
+                    score = max(score, typo, _scorer(key)(key, form))
+        return (found, score) if found is not None else None
+
+    def fuzzy(
+        self, key: str, kinds: Collection[str] | None, limit: int = 25
+    ) -> list[tuple[Named, float]]:
+        """The `limit` best candidate entries and the best score (0-100) of their labels
+        against `key`, best first (among equal scores, the fewest edits first)."""
+        scorer = _scorer(key)
         query_words = keywords(key)
-        shape = sorted(query_words) if len(query_words) > 1 else None
+        several = len(query_words) > 1
         every_word = (1 << len(query_words)) - 1
         picked, covered = self._candidates(key, query_words)
-        choices = {i: self.labels[i] for i in picked if wanted(self.owners[i], kinds)}
-        plain = self._plain
-        written = {i: plain[i] for i in choices if i in plain} if plain else {}
-        best: dict[int, tuple[float, str]] = {}  # label index -> (score, the form that got it)
-        for form in (choices, written) if written else (choices,):  # one C call each
-            for label, score, index in process.extract(
-                key, form, scorer=scorer, score_cutoff=SUGGEST - 10, limit=None
-            ):
-                if score > best.get(index, (0.0, ""))[0]:
-                    best[index] = (score, label)
+        labels, owners, plain = self.labels, self.owners, self._plain
+        if kinds is not None:
+            picked = [i for i in picked if owners[i].kind in kinds]
+        # label index -> (score, the form that got it); one C call per form
+        best = {
+            picked[at]: (score, label)
+            for label, score, at in process.extract(
+                key, [labels[i] for i in picked], scorer=scorer, score_cutoff=SUGGEST - 10,
+                limit=None,
+            )
+        }  # fmt: skip
+        written = [i for i in picked if i in plain] if plain else ()
+        if written:
+            for label, score, at in process.extract(
+                key, [plain[i] for i in written], scorer=scorer, score_cutoff=SUGGEST - 10,
+                limit=None,
+            ):  # fmt: skip
+                if score > best.get(written[at], (0.0, ""))[0]:
+                    best[written[at]] = (score, label)
         rough: list[tuple[float, int, int, str]] = []  # (score before the checks, -edits, ...)
-        same_words: dict[str, tuple[int, str]] = {}  # entry id -> its label with the words
         for index, (score, label) in best.items():
             edits = OSA.distance(key, label)
-            if len(key) >= TYPO_LENGTH and edits <= 1 + len(key) // 10:
-                # A typo or two of the whole label beats a part of the query that is a whole
-                # label ("neteeluda" is "Nete Luda", not "Luda").
-                score = max(score, 100 - 50 * edits / len(key))
-            rough.append((score, -edits, index, label))
-            # (the query's stems all inside the label first: a cheap test that most fail)
-            if shape and all(w in label for w in query_words) and sorted(keywords(label)) == shape:
-                same_words[self.owners[index].id] = (index, label)
-        if len(same_words) == 1:  # the query's words in another order, and only one entry's
-            ((index, label),) = same_words.values()
-            rough.append((SAME_WORDS, 0, -1 - index, label))  # (negative: no checks for it)
+            # A typo or two of the whole label beats a part of the query that is a whole label
+            # ("neteeluda" is "Nete Luda", not "Luda").
+            rough.append((max(score, _as_typo(key, edits)), -edits, index, label))
         # The checks below only lower a score, so the candidates are checked best first until
         # no unchecked one can still reach the best `limit`.
         rough.sort(reverse=True)
         ranked: dict[str, tuple[float, int]] = {}  # entry id -> (score, -edits) of its best
-        numbers = _numbers(key)
+        numbers = _numbers(key) if _DIGIT.search(key) else None
         kth = 0.0  # the `limit`-th best score so far, once there are that many
         for score, edits, index, label in rough:
             if score < kth:
                 break
-            if index < 0:
-                index = -1 - index
-            else:
-                found_by = covered.get(index, 0)
-                if shape is not None and found_by != every_word:
-                    # WRatio rewards a short name found inside a longer query; a name that
-                    # covers one word of two ("molu" for "baia molu") is not what was meant.
-                    score *= 0.55 + 0.45 * _coverage(query_words, found_by, label)
-                if numbers and numbers != _numbers(label):
-                    score = min(score, 80.0)  # "article 4" is neither Article 41 nor 42
+            found_by = covered.get(index, 0)
+            if several and found_by != every_word:
+                # WRatio rewards a short name found inside a longer query; a name that covers
+                # one word of two ("molu" for "baia molu") is not what was meant.
+                score *= 0.55 + 0.45 * _coverage(query_words, found_by, label)
+            if numbers and numbers != _numbers(label):
+                score = min(score, 80.0)  # "article 4" is neither Article 41 nor 42
             mark = (score, edits)
-            eid = self.owners[index].id
+            eid = owners[index].id
             if mark > ranked.get(eid, (0.0, 0)):
                 ranked[eid] = mark
                 if len(ranked) >= limit and score > kth:  # (only a better one moves it)
                     kth = sorted(ranked.values(), reverse=True)[limit - 1][0]
         order = sorted(ranked, key=ranked.__getitem__, reverse=True)[:limit]
-        return {eid: ranked[eid][0] for eid in order}
+        spans = self._spans
+        return [(owners[spans[eid][0]], ranked[eid][0]) for eid in order]
 
     def _candidates(self, key: str, query_words: list[str]) -> tuple[list[int], dict[int, int]]:
         """Label indices worth scoring: those sharing the query's rarer words or near-words,
         or a word two of its words make together; and for a query of several words, per
         label the query words (bit i: `query_words[i]`) it was found by."""
-        weights: dict[int, float] = defaultdict(float)
-        covered: dict[int, int] = defaultdict(int)
+        known = self._words
         total = len(self.labels) or 1
         common = max(64, total // 20)
         raw = key.split()
         bit: dict[str, int] = defaultdict(int)  # query word -> its bits
         for position, word in enumerate(query_words):
             bit[word] |= 1 << position
-        words = {word: bit[word] for word in query_words}  # a word -> the bits it stands for
+        words = dict(bit)  # a word -> the bits it stands for
         words.update((word, bit.get(STEMS[word], 0)) for word in raw)
         # "peace keeping": the query's neighbours joined may be one word of a label.
         words.update(
             (a + b, bit.get(STEMS[a], 0) | bit.get(STEMS[b], 0))
             for a, b in pairwise(raw)
-            if a + b in self._words
+            if a + b in known
         )
         several = len(query_words) > 1
         alone = len(raw) == 1  # one word that names nothing may be a typo of a real word
+        followed: list[tuple[list[int], float, int]] = []  # (postings, weight, bits)
         for word, mask in words.items():
-            for similar, closeness in self._similar_words(word, alone):
-                postings = self._words[similar]
+            # (a known word stands for itself: no look-up of its neighbours)
+            similar = ((word, 1.0),) if word in known and not alone else None
+            for other, closeness in similar or self._similar_words(word, alone):
+                postings = known[other]
                 if len(postings) > common and len(words) > 1:
                     continue  # "peace" alone says little; the rarer words pick the candidates
-                weight = math.log(1 + total / len(postings)) * closeness
-                for index in postings:
-                    weights[index] += weight
-                if several and mask:
+                followed.append((postings, math.log(1 + total / len(postings)) * closeness, mask))
+        covered: dict[int, int] = defaultdict(int)
+        if several:
+            for postings, _, mask in followed:
+                if mask:
                     for index in postings:
                         covered[index] |= mask
+        found = set().union(*[postings for postings, _, _ in followed])
+        if len(found) <= CANDIDATES:  # every one is scored: their order does not matter
+            return list(found), covered
+        weights: dict[int, float] = defaultdict(float)
+        for postings, weight, _ in followed:
+            for index in postings:
+                weights[index] += weight
         # A label with as many words as the query is likelier than a longer one that shares
         # the same words ("lba": the name "Loba" before "Loba Tekepe").
         size, sizes = len(raw), self._sizes
@@ -289,8 +335,8 @@ class NameIndex:
             return result()
         if len(key) < 3 or picked:
             return result()  # what matches as typed beats fuzzy guesses
-        scores = self.fuzzy(key, kinds, limit)
-        offer(self._spans[eid][0] for eid, score in scores.items() if score >= SUGGEST)
+        scored = self.fuzzy(key, kinds, limit)
+        offer(self._spans[entry.id][0] for entry, score in scored if score >= SUGGEST)
         return result()
 
     def _shown(self, index: int) -> str:
@@ -314,6 +360,27 @@ class NameIndex:
             if not words[position].startswith(prefix):
                 return
             yield from self._words[words[position]]
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _scorer(key: str) -> Callable[..., float]:
+    return fuzz.ratio if len(key) <= 3 else fuzz.WRatio  # "un": no partial matches
+
+
+def _as_typo(key: str, edits: int) -> float:
+    """The score of a label `edits` edits from `key` as a typo of it; 0 when it is too far
+    (more than one edit per ten letters, and one more) or `key` too short to tell."""
+    if len(key) < TYPO_LENGTH or edits > 1 + len(key) // 10:
+        return 0.0
+    return 100 - 50 * edits / len(key)
+
+
+def _listed(postings: list[int], index: int) -> bool:
+    """Whether sorted `postings` hold `index`."""
+    at = bisect.bisect_left(postings, index)
+    return at < len(postings) and postings[at] == index
 
 
 def _numbers(text: str) -> frozenset[str]:
