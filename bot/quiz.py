@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
-from bot.sessions import sleep_or_wake
+from bot.sessions import OnePerKey, TaskSession, sleep_or_wake
 
 if TYPE_CHECKING:
     from bot.content import QuizQuestion, Source
@@ -271,7 +271,7 @@ class QuizPresenter(Protocol):
         ...
 
 
-class QuizSession:
+class QuizSession(TaskSession):
     """One running quiz: started with `start()`, ended by running out of questions, by
     `request_stop()` (reveals the open question, then the scoreboard) or by `cancel()` (silent,
     for shutdown)."""
@@ -299,20 +299,15 @@ class QuizSession:
         self._wake = asyncio.Event()
         self._stopped_by: int | None = None
         self._stop_requested = False
-        self._task: asyncio.Task[None] | None = None
         self._saves: set[asyncio.Future[object]] = set()
         self.hints_offered: set[int] = set()  # questions whose hint may be shown
         self.failed = False
 
-    @property
-    def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+    def _task_name(self) -> str:
+        return f"quiz-{self.channel_id}"
 
-    def start(self) -> asyncio.Task[None]:
-        if self._task is not None:
-            raise QuizError("this quiz has already been started")
-        self._task = asyncio.create_task(self._run(), name=f"quiz-{self.channel_id}")
-        return self._task
+    def _already_started(self) -> Exception:
+        return QuizError("this quiz has already been started")
 
     def answer(self, user_id: int, display_name: str, index: int, choice: int) -> AnswerResult:
         if not self.running:
@@ -343,14 +338,6 @@ class QuizSession:
         self._stop_requested = True
         self._stopped_by = by_user_id
         self._wake.set()
-
-    def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-    async def wait(self) -> None:
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
         try:
@@ -400,43 +387,19 @@ class QuizSession:
         await sleep_or_wake(self._clock, seconds, self._wake)
 
 
-class QuizRegistry:
+class QuizRegistry(OnePerKey[int, QuizSession]):
     """At most one quiz per channel; a finished quiz removes itself."""
 
     def __init__(self) -> None:
-        self._sessions: dict[int, QuizSession] = {}
-
-    def get(self, channel_id: int) -> QuizSession | None:
-        return self._sessions.get(channel_id)
-
-    def start(self, session: QuizSession) -> asyncio.Task[None]:
-        # No await between the check and the insert, so two starts cannot both pass.
-        if session.channel_id in self._sessions:
-            raise QuizAlreadyRunning("a quiz is already running in this channel")
-        self._sessions[session.channel_id] = session
-        task = session.start()
-        task.add_done_callback(lambda _task: self._forget(session))
-        return task
-
-    def cancel_all(self) -> list[QuizSession]:
-        """Cancel every quiz (shutdown); returns them, so their saves can be awaited."""
-        sessions = list(self._sessions.values())
-        for session in sessions:
-            session.cancel()
-        self._sessions.clear()
-        return sessions
+        super().__init__(
+            key=lambda session: session.channel_id,
+            busy=lambda: QuizAlreadyRunning("a quiz is already running in this channel"),
+        )
 
     def cancel_guild(self, guild_id: int) -> list[QuizSession]:
         """Cancel the quizzes of a server the bot has left."""
         sessions = [s for s in self._sessions.values() if s.guild_id == guild_id]
         for session in sessions:
             session.cancel()
-            self._forget(session)
+            self._forget(session.channel_id, session)
         return sessions
-
-    def __len__(self) -> int:
-        return len(self._sessions)
-
-    def _forget(self, session: QuizSession) -> None:
-        if self._sessions.get(session.channel_id) is session:
-            del self._sessions[session.channel_id]

@@ -1,5 +1,5 @@
-"""Helpers shared by the session state machines (`bot.exam`; `bot.quiz` once it moves over):
-at most one running session per key, and sleeping on a clock until a timeout or a wake-up."""
+"""Helpers shared by the session state machines (`bot.exam`, `bot.quiz`): at most one running
+session per key, and sleeping on a clock until a timeout or a wake-up."""
 
 from __future__ import annotations
 
@@ -23,14 +23,20 @@ class TaskSession:
 
     _task: asyncio.Task[None] | None = None
 
+    def _task_name(self) -> str:
+        return type(self).__name__
+
+    def _already_started(self) -> Exception:
+        return RuntimeError("this session has already been started")
+
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
     def start(self) -> asyncio.Task[None]:
         if self._task is not None:
-            raise RuntimeError("this session has already been started")
-        self._task = asyncio.create_task(self._run(), name=type(self).__name__)
+            raise self._already_started()
+        self._task = asyncio.create_task(self._run(), name=self._task_name())
         return self._task
 
     def cancel(self) -> None:
@@ -70,10 +76,13 @@ class OnePerKey(Generic[K, S]):
         task.add_done_callback(lambda _task: self._forget(key, session))
         return task
 
-    def cancel_all(self) -> None:
-        for session in list(self._sessions.values()):
+    def cancel_all(self) -> list[S]:
+        """Cancel every session (shutdown); returns them, so what they leave can be awaited."""
+        sessions = list(self._sessions.values())
+        for session in sessions:
             session.cancel()
         self._sessions.clear()
+        return sessions
 
     def __len__(self) -> int:
         return len(self._sessions)

@@ -46,6 +46,7 @@ from bot.review import (
     ReviewSessions,
     ReviewSettings,
     back_card,
+    card_id,
     done_card,
     front_card,
     stats_card,
@@ -137,8 +138,7 @@ class ReviewButton(discord.ui.DynamicItem[discord.ui.Button], template=REVIEW_TE
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
     ) -> ReviewButton:
         kind = next(k for k, code in KIND_CODES.items() if code == match["kind"])
-        card_kind = TERM if match["card"] == "t" else QUIZ
-        card = f"{card_kind}:{match['entry']}"
+        card = card_id(TERM if match["card"] == "t" else QUIZ, match["entry"])
         label = getattr(item, "label", None) or "…"
         owner = int(match["owner"])
         return cls(match["act"], owner, kind, match["scope"] == "s", card, label)

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.content import EARLIEST_YEAR, LATEST_YEAR, LEADERS, PERIOD, Library, Period
+from bot.content import EARLIEST_YEAR, LATEST_YEAR, LEADERS, PERIOD, Library, Period, parse_period
 from bot.review import DayCount
 from bot.text import fold
 
@@ -100,10 +100,10 @@ class YearMonth:
         text = str(value).strip()
         if not _PERIOD.match(text):
             raise ValueError(f"{value!r} is not {PERIOD[1]}")
-        year, month = text.partition("-")[0], text.partition("-")[2]
-        if not EARLIEST_YEAR <= int(year) <= LATEST_YEAR:
-            raise ValueError(f"{year} is outside {EARLIEST_YEAR}-{LATEST_YEAR}")
-        return cls(int(year), int(month) if month else None)
+        year, month = parse_period(text)
+        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            raise ValueError(f"{text[:4]} is outside {EARLIEST_YEAR}-{LATEST_YEAR}")
+        return cls(year, month)
 
     @classmethod
     def of(cls, period: Period) -> YearMonth:

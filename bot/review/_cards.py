@@ -14,9 +14,9 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from bot.content import Library, QuizQuestion, Term
+from bot.study_cards import LETTERS
 
 TERM, QUIZ = "term", "quiz"
-LETTERS = "ABCDE"
 
 
 class Kind(StrEnum):

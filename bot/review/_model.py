@@ -48,10 +48,15 @@ class Phase(StrEnum):
         }[state]
 
 
-def utc_text(moment: datetime) -> str:
-    if moment.tzinfo is None or moment.utcoffset() is None:
+def as_utc(now: datetime) -> datetime:
+    """py-fsrs accepts only `timezone.utc`: convert any aware time, refuse a naive one."""
+    if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("review times must be timezone-aware")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return now.astimezone(UTC)
+
+
+def utc_text(moment: datetime) -> str:
+    return as_utc(moment).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def parse_utc(text: str) -> datetime:

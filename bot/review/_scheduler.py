@@ -8,26 +8,19 @@ one 10-minute relearning step the same way.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fsrs import Card as FsrsCard
 from fsrs import Rating, Scheduler, State
 
 from bot.review._cards import fsrs_id
-from bot.review._model import CardState, Phase, ReviewEntry
+from bot.review._model import CardState, Phase, ReviewEntry, as_utc
 
 LEARNING_STEPS = (timedelta(minutes=10),)
 RELEARNING_STEPS = (timedelta(minutes=10),)
 MAX_INTERVAL_DAYS = 3650  # ten years: far beyond any course, well inside datetime's range
 DESIRED_RETENTION = 0.9
-
-
-def as_utc(now: datetime) -> datetime:
-    """py-fsrs accepts only `timezone.utc`: convert any aware time, refuse a naive one."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("review times must be timezone-aware")
-    return now.astimezone(UTC)
 
 
 class ReviewScheduler:

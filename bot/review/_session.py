@@ -20,9 +20,9 @@ from enum import StrEnum
 from fsrs import Rating
 
 from bot.review._cards import Deck, Flashcard, Kind
-from bot.review._model import MAX_NEW_PER_DAY, CardState, ReviewSettings
+from bot.review._model import MAX_NEW_PER_DAY, CardState, ReviewSettings, as_utc
 from bot.review._reminders import first_reminder
-from bot.review._scheduler import ReviewScheduler, as_utc
+from bot.review._scheduler import ReviewScheduler
 from bot.review._stats import FORECAST_DAYS, DayCount, ReviewStats, due_forecast, review_stats
 from bot.review._store import ReviewStore
 from bot.schedule import load_timezone, local_today
