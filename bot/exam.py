@@ -25,7 +25,7 @@ from bot.answers import Card, Field, paginate
 from bot.quiz import Clock, MonotonicClock, NoQuestions, Question
 from bot.review import parse_utc, utc_text
 from bot.sessions import OnePerKey, TaskSession, sleep_or_wake
-from bot.study_cards import LETTERS
+from bot.study_cards import LETTERS, question_text
 from bot.text import truncate
 
 log = logging.getLogger(__name__)
@@ -370,12 +370,10 @@ def compare(record: ExamRecord, history: Iterable[ExamRecord]) -> ExamComparison
 
 
 def exam_question_card(question: Question, index: int, total: int, seconds_left: float) -> Card:
-    lines = [question.text, ""]
-    lines += [f"**{LETTERS[i]}.** {choice}" for i, choice in enumerate(question.choices)]
     minutes, seconds = divmod(int(seconds_left), 60)
     return Card(
         title=f"Exam · question {index + 1}/{total}",
-        description="\n".join(lines),
+        description=question_text(question),
         footer=f"{minutes}:{seconds:02d} left · answers are shown at the end",
         colour=EXAM_COLOUR,
     )

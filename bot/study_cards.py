@@ -33,12 +33,17 @@ def choice_label(index: int, choice: str) -> str:
     return truncate(f"{LETTERS[index]}. {choice}", LABEL_MAX)
 
 
-def question_card(question: Question, index: int, total: int, seconds: float) -> Card:
+def question_text(question: Question) -> str:
+    """A question and its lettered choices, as a group quiz and an exam show them."""
     lines = [question.text, ""]
     lines += [f"**{LETTERS[i]}.** {choice}" for i, choice in enumerate(question.choices)]
+    return "\n".join(lines)
+
+
+def question_card(question: Question, index: int, total: int, seconds: float) -> Card:
     return Card(
         title=f"Question {index + 1}/{total}",
-        description="\n".join(lines),
+        description=question_text(question),
         footer=f"One answer each · closes in {seconds:g} s or when everyone has answered",
         colour=QUIZ_COLOUR,
     )
