@@ -46,6 +46,9 @@ class ExamError(Exception):
 class ExamAlreadyRunning(ExamError):
     """The member is already taking an exam."""
 
+    def __init__(self) -> None:
+        super().__init__("you are already taking an exam; finish or stop it first")
+
 
 def exam_time_limit(questions: int) -> float:
     return min(SECONDS_PER_QUESTION * questions, MAX_EXAM_SECONDS)
@@ -257,7 +260,7 @@ def exam_registry() -> OnePerKey[int, ExamSession]:
     """At most one exam per member; a finished exam removes itself."""
     return OnePerKey(
         key=lambda session: session.user_id,
-        busy=lambda: ExamAlreadyRunning("you are already taking an exam; finish or stop it first"),
+        busy=ExamAlreadyRunning,
     )
 
 

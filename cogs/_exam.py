@@ -150,7 +150,7 @@ class ExamDesk:
         """Start an exam for the member of a deferred slash command (raises `NoQuestions`,
         `ExamAlreadyRunning`)."""
         if self.registry.get(interaction.user.id) is not None:
-            raise ExamAlreadyRunning("you are already taking an exam; finish or stop it first")
+            raise ExamAlreadyRunning()
         questions = pick_questions(
             list(self.bot.library.quiz.values()), count, self.rng, section_id
         )
