@@ -5,13 +5,11 @@ A member reports from any answer card ("Report a mistake"); the report names the
 content version it was read in, so a maintainer can tell a report about text already fixed. The
 day is the UTC date: the limit needs a day everyone agrees on, and a report is not about the
 member's local calendar. The storage enforces the limit with a unique key on
-`(user_hash, entry_id, reported_on)` (`INSERT ... ON CONFLICT DO NOTHING`); `may_report` is the
-same rule for code that already holds the reports.
+`(user_hash, entry_id, reported_on)` (`INSERT ... ON CONFLICT DO NOTHING`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -100,16 +98,6 @@ def make_report(
         user_hash=user_hash,
         at=at.astimezone(UTC),
         guild_id=guild_id,
-    )
-
-
-def may_report(
-    previous: Iterable[MistakeReport], user_hash: str, entry_id: str, now: datetime
-) -> bool:
-    """False if this member already reported this entry today (UTC)."""
-    today = report_day(now)
-    return not any(
-        r.user_hash == user_hash and r.entry_id == entry_id and r.day == today for r in previous
     )
 
 

@@ -12,7 +12,6 @@ from bot.reports import (
     MistakeReport,
     ReportError,
     make_report,
-    may_report,
     report_card,
     report_line,
 )
@@ -40,14 +39,6 @@ def test_a_report_is_cleaned_and_checked() -> None:
         report(what="wrong")
     tokyo = NOON.astimezone(ZoneInfo("Asia/Tokyo"))
     assert report(at=tokyo).at == NOON and report(at=tokyo).at.tzinfo is UTC
-
-
-def test_one_report_per_member_per_entry_per_utc_day() -> None:
-    earlier = [report()]
-    assert not may_report(earlier, ANN, "ecomog", NOON + timedelta(hours=11, minutes=59))
-    assert may_report(earlier, ANN, "ecomog", NOON + timedelta(hours=12))  # the next UTC day
-    assert may_report(earlier, BOB, "ecomog", NOON)
-    assert may_report(earlier, ANN, "oas", NOON)
 
 
 async def test_the_store_enforces_the_rule_and_lists_reports() -> None:
