@@ -21,6 +21,7 @@ from bot.deck import Deck
 from bot.storage._daily import CLAIMS_KEPT_DAYS, deck_from_row
 from bot.storage._guilds_pg import SETTINGS_COLUMNS, settings_from_row
 from bot.storage._models import ClaimResult, DailyClaim, DailyDue, Shards
+from bot.storage._pg_status import rows_affected
 
 _MINE = " AND ((s.guild_id >> 22) % $3) = ANY($4::int[])"
 _DUE = (
@@ -77,7 +78,7 @@ async def save_deck(conn: Any, guild_id: int, before: Deck | None, after: Deck) 
             before.position,
             before.last_fact_id,
         )
-    return status.endswith(" 1")
+    return rows_affected(status) == 1
 
 
 async def due(conn: Any, now: datetime, limit: int, shards: Shards | None) -> list[DailyDue]:
