@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import aiosqlite
 
 from bot.deck import Deck
-from bot.storage._guilds import SETTINGS_COLUMNS, at_text, settings_from_row
+from bot.storage._guilds import SETTINGS_COLUMNS_OF_S, at_text, settings_from_row
 from bot.storage._models import ClaimResult, DailyClaim, DailyDue, Shards
 from bot.storage._querylog import format_at, parse_at
 
@@ -28,9 +28,7 @@ CLAIMS_KEPT_DAYS = 30  # claim rows older than this are deleted when the server 
 # reads the table for another shard's entry.
 _MINE = " AND ((s.guild_id >> 22) % ?) IN (SELECT value FROM json_each(?))"
 _DUE = (
-    "SELECT "
-    + ", ".join(f"s.{column.strip()}" for column in SETTINGS_COLUMNS.split(","))
-    + ", d.fact_order, d.position, d.last_fact_id "
+    f"SELECT {SETTINGS_COLUMNS_OF_S}, d.fact_order, d.position, d.last_fact_id "  # noqa: S608
     "FROM guild_settings AS s LEFT JOIN fact_deck AS d ON d.guild_id = s.guild_id "
     "WHERE s.daily_next_at IS NOT NULL AND s.daily_next_at <= ?{mine} "
     "ORDER BY s.daily_next_at LIMIT ?"

@@ -19,15 +19,14 @@ from typing import Any
 
 from bot.deck import Deck
 from bot.storage._daily import CLAIMS_KEPT_DAYS, deck_from_row
-from bot.storage._guilds_pg import SETTINGS_COLUMNS, settings_from_row
+from bot.storage._guilds import SETTINGS_COLUMNS_OF_S
+from bot.storage._guilds_pg import settings_from_row
 from bot.storage._models import ClaimResult, DailyClaim, DailyDue, Shards
 from bot.storage._pg_status import rows_affected
 
 _MINE = " AND ((s.guild_id >> 22) % $3) = ANY($4::int[])"
 _DUE = (
-    "SELECT "
-    + ", ".join(f"s.{column.strip()}" for column in SETTINGS_COLUMNS.split(","))
-    + ", d.fact_order, d.position, d.last_fact_id "
+    f"SELECT {SETTINGS_COLUMNS_OF_S}, d.fact_order, d.position, d.last_fact_id "  # noqa: S608
     "FROM guild_settings AS s LEFT JOIN fact_deck AS d ON d.guild_id = s.guild_id "
     "WHERE s.daily_next_at IS NOT NULL AND s.daily_next_at <= $1{mine} "
     "ORDER BY s.daily_next_at LIMIT $2"
