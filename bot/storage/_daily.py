@@ -51,6 +51,11 @@ def deck_from_row(order: str | None, position: int | None, last_fact_id: str | N
     return Deck(order=tuple(json.loads(order)), position=position, last_fact_id=last_fact_id)
 
 
+def order_text(deck: Deck) -> str:
+    """The deck's order as `fact_deck.fact_order` keeps it (a JSON array, in both engines)."""
+    return json.dumps(list(deck.order))
+
+
 async def get_deck(conn: aiosqlite.Connection, guild_id: int) -> Deck | None:
     async with conn.execute(
         "SELECT fact_order, position, last_fact_id FROM fact_deck WHERE guild_id = ?",
@@ -64,7 +69,7 @@ async def save_deck(
     conn: aiosqlite.Connection, guild_id: int, before: Deck | None, after: Deck
 ) -> bool:
     """Compare-and-set: write `after` only if the stored deck is still `before`."""
-    order = json.dumps(list(after.order))
+    order = order_text(after)
     if before is None:
         cursor = await conn.execute(
             "INSERT INTO fact_deck (guild_id, fact_order, position, last_fact_id) "
@@ -80,7 +85,7 @@ async def save_deck(
                 after.position,
                 after.last_fact_id,
                 guild_id,
-                json.dumps(list(before.order)),
+                order_text(before),
                 before.position,
                 before.last_fact_id,
             ),
@@ -188,7 +193,7 @@ async def claim(
             [
                 (
                     i.guild_id,
-                    json.dumps(list(i.after.order)),
+                    order_text(i.after),
                     i.after.position,
                     i.after.last_fact_id,
                 )
