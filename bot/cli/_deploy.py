@@ -143,14 +143,14 @@ def _reload(args: argparse.Namespace) -> int:
 
 def _migrate(args: argparse.Namespace) -> int:
     from bot.config import ConfigError, database_url
-    from bot.storage import StorageError, copy_sqlite_to_postgres, parse_source
+    from bot.storage import StorageError, copy_sqlite_to_postgres, is_postgres_url, parse_source
 
     try:
         source = parse_source(args.source)
         target = args.target or database_url()
     except (ConfigError, StorageError) as exc:
         return _fail("migrate-db", str(exc), 2)
-    if not target or not target.startswith(("postgresql://", "postgres://")):
+    if not target or not is_postgres_url(target):
         return _fail("migrate-db", "--to must be a postgresql:// URL (or set DATABASE_URL)", 2)
     from pathlib import Path
 

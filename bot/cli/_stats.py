@@ -18,7 +18,7 @@ from typing import TextIO
 from bot.cli._args import whole_number
 from bot.config import ConfigError, load_config
 from bot.reports import report_line
-from bot.storage import QueryRow, Stats, Storage, StorageError
+from bot.storage import QueryRow, Stats, Storage, StorageError, is_postgres_url
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _AGE = re.compile(r"(\d+)\s*([smhdw])")
@@ -257,7 +257,7 @@ def _run(args: argparse.Namespace, work: Callable[[Storage], Awaitable[None]]) -
 
 def _database_path(given: str | None) -> str:
     path = given or load_config().database
-    if path.startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(path):
         return path
     # Reading commands must not leave an empty database behind for a mistyped path.
     if path != ":memory:" and not Path(path).is_file():

@@ -22,6 +22,7 @@ from bot.storage._models import (
     StorageError,
     SyncClaim,
 )
+from bot.storage._postgres import is_url as is_postgres_url
 from bot.storage._store import Storage
 from bot.storage._transfer import Copied, copy_sqlite_to_postgres, parse_source
 
@@ -44,5 +45,6 @@ __all__ = [
     "SyncClaim",
     "check_writable",
     "copy_sqlite_to_postgres",
+    "is_postgres_url",
     "parse_source",
 ]

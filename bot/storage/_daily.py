@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import aiosqlite
 
 from bot.deck import Deck
-from bot.storage._guilds import SETTINGS_COLUMNS, at_text, settings_from_row
+from bot.storage._guilds import SETTINGS_COLUMNS_OF_S, at_text, settings_from_row
 from bot.storage._models import ClaimResult, DailyClaim, DailyDue, Shards
 from bot.storage._querylog import format_at, parse_at
 
@@ -28,9 +28,7 @@ CLAIMS_KEPT_DAYS = 30  # claim rows older than this are deleted when the server 
 # reads the table for another shard's entry.
 _MINE = " AND ((s.guild_id >> 22) % ?) IN (SELECT value FROM json_each(?))"
 _DUE = (
-    "SELECT "
-    + ", ".join(f"s.{column.strip()}" for column in SETTINGS_COLUMNS.split(","))
-    + ", d.fact_order, d.position, d.last_fact_id "
+    f"SELECT {SETTINGS_COLUMNS_OF_S}, d.fact_order, d.position, d.last_fact_id "  # noqa: S608
     "FROM guild_settings AS s LEFT JOIN fact_deck AS d ON d.guild_id = s.guild_id "
     "WHERE s.daily_next_at IS NOT NULL AND s.daily_next_at <= ?{mine} "
     "ORDER BY s.daily_next_at LIMIT ?"
@@ -53,6 +51,11 @@ def deck_from_row(order: str | None, position: int | None, last_fact_id: str | N
     return Deck(order=tuple(json.loads(order)), position=position, last_fact_id=last_fact_id)
 
 
+def order_text(deck: Deck) -> str:
+    """The deck's order as `fact_deck.fact_order` keeps it (a JSON array, in both engines)."""
+    return json.dumps(list(deck.order))
+
+
 async def get_deck(conn: aiosqlite.Connection, guild_id: int) -> Deck | None:
     async with conn.execute(
         "SELECT fact_order, position, last_fact_id FROM fact_deck WHERE guild_id = ?",
@@ -66,7 +69,7 @@ async def save_deck(
     conn: aiosqlite.Connection, guild_id: int, before: Deck | None, after: Deck
 ) -> bool:
     """Compare-and-set: write `after` only if the stored deck is still `before`."""
-    order = json.dumps(list(after.order))
+    order = order_text(after)
     if before is None:
         cursor = await conn.execute(
             "INSERT INTO fact_deck (guild_id, fact_order, position, last_fact_id) "
@@ -82,7 +85,7 @@ async def save_deck(
                 after.position,
                 after.last_fact_id,
                 guild_id,
-                json.dumps(list(before.order)),
+                order_text(before),
                 before.position,
                 before.last_fact_id,
             ),
@@ -190,7 +193,7 @@ async def claim(
             [
                 (
                     i.guild_id,
-                    json.dumps(list(i.after.order)),
+                    order_text(i.after),
                     i.after.position,
                     i.after.last_fact_id,
                 )

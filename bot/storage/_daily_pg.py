@@ -12,21 +12,20 @@ joined with `unnest`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.deck import Deck
-from bot.storage._daily import CLAIMS_KEPT_DAYS, deck_from_row
-from bot.storage._guilds_pg import SETTINGS_COLUMNS, settings_from_row
+from bot.storage._daily import CLAIMS_KEPT_DAYS, deck_from_row, order_text
+from bot.storage._guilds import SETTINGS_COLUMNS_OF_S
+from bot.storage._guilds_pg import settings_from_row
 from bot.storage._models import ClaimResult, DailyClaim, DailyDue, Shards
+from bot.storage._pg_status import rows_affected
 
 _MINE = " AND ((s.guild_id >> 22) % $3) = ANY($4::int[])"
 _DUE = (
-    "SELECT "
-    + ", ".join(f"s.{column.strip()}" for column in SETTINGS_COLUMNS.split(","))
-    + ", d.fact_order, d.position, d.last_fact_id "
+    f"SELECT {SETTINGS_COLUMNS_OF_S}, d.fact_order, d.position, d.last_fact_id "  # noqa: S608
     "FROM guild_settings AS s LEFT JOIN fact_deck AS d ON d.guild_id = s.guild_id "
     "WHERE s.daily_next_at IS NOT NULL AND s.daily_next_at <= $1{mine} "
     "ORDER BY s.daily_next_at LIMIT $2"
@@ -40,10 +39,6 @@ NEXT = {
     False: _NEXT.format(mine=""),
     True: _NEXT.format(mine=_MINE.replace("$3", "$1").replace("$4", "$2")),
 }
-
-
-def _order(deck: Deck) -> str:
-    return json.dumps(list(deck.order))
 
 
 async def get_deck(conn: Any, guild_id: int) -> Deck | None:
@@ -60,7 +55,7 @@ async def save_deck(conn: Any, guild_id: int, before: Deck | None, after: Deck) 
             "INSERT INTO fact_deck (guild_id, fact_order, position, last_fact_id) "
             "VALUES ($1, $2, $3, $4) ON CONFLICT (guild_id) DO NOTHING",
             guild_id,
-            _order(after),
+            order_text(after),
             after.position,
             after.last_fact_id,
         )
@@ -69,28 +64,28 @@ async def save_deck(conn: Any, guild_id: int, before: Deck | None, after: Deck) 
             "UPDATE fact_deck SET fact_order = $1, position = $2, last_fact_id = $3 "
             "WHERE guild_id = $4 AND fact_order = $5 AND position = $6 "
             "AND last_fact_id IS NOT DISTINCT FROM $7",
-            _order(after),
+            order_text(after),
             after.position,
             after.last_fact_id,
             guild_id,
-            _order(before),
+            order_text(before),
             before.position,
             before.last_fact_id,
         )
-    return status.endswith(" 1")
+    return rows_affected(status) == 1
+
+
+def _shard_params(shards: Shards | None) -> tuple:
+    return () if shards is None else (shards.count, sorted(shards.ids))
 
 
 async def due(conn: Any, now: datetime, limit: int, shards: Shards | None) -> list[DailyDue]:
-    params: tuple = (now, limit)
-    if shards is not None:
-        params += (shards.count, sorted(shards.ids))
-    rows = await conn.fetch(DUE[shards is not None], *params)
+    rows = await conn.fetch(DUE[shards is not None], now, limit, *_shard_params(shards))
     return [DailyDue(settings_from_row(row[:10]), deck_from_row(*row[10:13])) for row in rows]
 
 
 async def next_due(conn: Any, shards: Shards | None) -> datetime | None:
-    params: tuple = () if shards is None else (shards.count, sorted(shards.ids))
-    return await conn.fetchval(NEXT[shards is not None], *params)
+    return await conn.fetchval(NEXT[shards is not None], *_shard_params(shards))
 
 
 _LOCK = (
@@ -207,7 +202,7 @@ async def _move_decks(conn: Any, items: list[DailyClaim]) -> set[int]:
         rows = await conn.fetch(
             _NEW_DECKS,
             [i.guild_id for i in new],
-            [_order(i.after) for i in new],
+            [order_text(i.after) for i in new],
             [i.after.position for i in new],
             [i.after.last_fact_id for i in new],
         )
@@ -217,10 +212,10 @@ async def _move_decks(conn: Any, items: list[DailyClaim]) -> set[int]:
         rows = await conn.fetch(
             _NEXT_DECKS,
             [i.guild_id for i in old],
-            [_order(i.before) for i in old],  # type: ignore[arg-type]
+            [order_text(i.before) for i in old],  # type: ignore[arg-type]
             [i.before.position for i in old],  # type: ignore[union-attr]
             [i.before.last_fact_id for i in old],  # type: ignore[union-attr]
-            [_order(i.after) for i in old],
+            [order_text(i.after) for i in old],
             [i.after.position for i in old],
             [i.after.last_fact_id for i in old],
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.exam import ExamRecord
+from bot.storage._pg_status import rows_affected
 
 _COLUMNS = "user_hash, section, started_at, finished_at, asked, correct, timed_out, by_section"
 HISTORY = {
@@ -39,7 +40,7 @@ async def history(conn: Any, user_hash: str, section: str | None, limit: int) ->
 
 async def forget(conn: Any, user_hash: str) -> int:
     status = await conn.execute("DELETE FROM exam_results WHERE user_hash = $1", user_hash)
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 def _text_times(row: Any) -> dict[str, Any]:

@@ -15,6 +15,8 @@ SETTINGS_COLUMNS = (
     "guild_id, daily_channel_id, daily_time, timezone, daily_enabled, daily_discussion, prefix, "
     "daily_problem, daily_next_at, daily_next_on"
 )
+# The same columns of the alias `s` (the daily queue joins the settings with the decks).
+SETTINGS_COLUMNS_OF_S = ", ".join(f"s.{column.strip()}" for column in SETTINGS_COLUMNS.split(","))
 
 
 def settings_from_row(row: aiosqlite.Row | tuple) -> GuildSettings:

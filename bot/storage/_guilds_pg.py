@@ -7,12 +7,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from bot.storage._guilds import SETTINGS_COLUMNS  # the same columns in the same order
 from bot.storage._models import GuildSettings
-
-SETTINGS_COLUMNS = (
-    "guild_id, daily_channel_id, daily_time, timezone, daily_enabled, daily_discussion, prefix, "
-    "daily_problem, daily_next_at, daily_next_on"
-)
 
 
 def settings_from_row(row: Any) -> GuildSettings:

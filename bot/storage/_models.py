@@ -98,10 +98,6 @@ class Shards:
     def owns(self, guild_id: int) -> bool:
         return (guild_id >> 22) % self.count in self.ids
 
-    @property
-    def everything(self) -> bool:
-        return len(self.ids) == self.count
-
 
 @dataclass(frozen=True, slots=True)
 class SyncClaim:

@@ -127,13 +127,12 @@ async def connect(url: str, busy_timeout_ms: int, **settings: str) -> asyncpg.Co
             url, timeout=CONNECT_TIMEOUT, server_settings=_settings(busy_timeout_ms, **settings)
         )
     except (*DATABASE_ERRORS, TimeoutError) as exc:
-        raise StorageError(f"cannot connect to {display_url(url)}: {_reason(exc)}") from exc
+        raise _cannot_connect(url, exc) from exc
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "no answer in time"
-    return str(exc) or type(exc).__name__
+def _cannot_connect(url: str, exc: BaseException) -> StorageError:
+    reason = "no answer in time" if isinstance(exc, TimeoutError) else str(exc)
+    return StorageError(f"cannot connect to {display_url(url)}: {reason or type(exc).__name__}")
 
 
 class PostgresEngine:
@@ -192,7 +191,7 @@ class PostgresEngine:
                 server_settings=_settings(busy_timeout_ms, **settings),
             )
         except (*DATABASE_ERRORS, TimeoutError) as exc:
-            raise StorageError(f"cannot connect to {display_url(url)}: {_reason(exc)}") from exc
+            raise _cannot_connect(url, exc) from exc
 
     async def close(self) -> None:
         if self._listener is not None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.reports import MistakeReport
+from bot.storage._pg_status import rows_affected
 
 _COLUMNS = "entry_id, content_version, what, source, user_hash, at, reported_on, guild_id"
 _LIST = f"SELECT {_COLUMNS} FROM mistake_reports"  # noqa: S608
@@ -50,7 +51,7 @@ async def count(conn: Any, since: datetime | None, guild_id: int | None = None) 
 
 async def forget(conn: Any, user_hash: str) -> int:
     status = await conn.execute("DELETE FROM mistake_reports WHERE user_hash = $1", user_hash)
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 async def channel(conn: Any, guild_id: int) -> int | None:

@@ -23,6 +23,7 @@ from bot.review import (
     ReviewTotals,
     parse_utc,
 )
+from bot.storage._pg_status import rows_affected
 from bot.storage._review import CARD_COLUMNS, CLAIMS_KEPT_DAYS, LOG_COLUMNS, SETTINGS_COLUMNS
 
 _TIMES = frozenset({"due", "first_reviewed", "reviewed_at", "next_reminder_at"})
@@ -55,10 +56,6 @@ def _texts(record: Any, columns: tuple[str, ...]) -> dict[str, Any]:
 
 def _marks(count: int, start: int = 1) -> str:
     return ", ".join(f"${n}" for n in range(start, start + count))
-
-
-def _count(status: str) -> int:
-    return int(status.rsplit(" ", 1)[1])
 
 
 # -- cards and the log ------------------------------------------------------------------------
@@ -201,7 +198,7 @@ async def dismiss_notice(conn: Any, user_hash: str, notice: str) -> bool:
         user_hash,
         notice,
     )
-    return _count(status) == 1
+    return rows_affected(status) == 1
 
 
 async def due_reminders(conn: Any, now: datetime, limit: int) -> list[ReviewSettings]:
@@ -242,7 +239,7 @@ async def claim_reminder(
         local_date,
         next_at,
     )
-    if _count(moved) != 1:
+    if rows_affected(moved) != 1:
         await conn.execute(
             "DELETE FROM review_reminders WHERE user_hash = $1 AND local_date = $2",
             user_hash,
@@ -267,5 +264,5 @@ async def forget(conn: Any, user_hash: str) -> int:
             f"DELETE FROM {table} WHERE user_hash = $1",  # noqa: S608 (fixed names only)
             user_hash,
         )
-        deleted += _count(status)
+        deleted += rows_affected(status)
     return deleted

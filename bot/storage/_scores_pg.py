@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot.storage._models import ScoreRow, SectionScore
+from bot.storage._pg_status import rows_affected
 
 _MEMBER = (
     "INSERT INTO members (guild_id, user_hash, display_name) VALUES ($1, $2, $3) "
@@ -156,5 +157,5 @@ async def forget(conn: Any, user_hash: str) -> int:
         "DELETE FROM members WHERE user_hash = $1",
     ):
         status = await conn.execute(statement, user_hash)
-        deleted += int(status.rsplit(" ", 1)[1])
+        deleted += rows_affected(status)
     return deleted

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.storage._models import QueryRow, Stats
+from bot.storage._pg_status import rows_affected
 from bot.storage._querylog import format_at
 from bot.storage._usage import (
     CONTENT_GAPS,
@@ -90,7 +91,7 @@ async def prune_chunk(conn: Any, before: datetime) -> int:
         before,
         PRUNE_CHUNK,
     )
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(status)
 
 
 _PAGE = (
