@@ -82,7 +82,12 @@ def check_token(token: str | None) -> str:
     return token
 
 
-_DATABASE_SCHEMES = ("postgresql://", "postgres://")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(location: str) -> bool:
+    """Whether a database location (DATABASE_URL, `--db`) names PostgreSQL, not a SQLite file."""
+    return location.startswith(POSTGRES_SCHEMES)
 
 
 def database_url() -> str | None:
@@ -90,7 +95,7 @@ def database_url() -> str | None:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return None
-    if not url.startswith(_DATABASE_SCHEMES):
+    if not is_postgres_url(url):
         scheme = url.split(":", 1)[0]
         raise ConfigError(
             f"DATABASE_URL must be a postgresql:// URL (got a {scheme!r} URL); "

@@ -5,6 +5,7 @@ All SQL lives in this package. Use `Storage.open(path_or_url)`; see `Storage` (`
 the methods and what each guarantees.
 """
 
+from bot.config import is_postgres_url
 from bot.storage._access import check_writable
 from bot.storage._models import (
     ClaimResult,
@@ -22,7 +23,6 @@ from bot.storage._models import (
     StorageError,
     SyncClaim,
 )
-from bot.storage._postgres import is_url as is_postgres_url
 from bot.storage._store import Storage
 from bot.storage._transfer import Copied, copy_sqlite_to_postgres, parse_source
 

@@ -61,7 +61,6 @@ DIALECT = Dialect(
     exams=_exams_pg,
     reports=_reports_pg,
 )
-SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_WRITERS = 4
 CONNECT_TIMEOUT = 10.0
 MIGRATION_LOCK_TIMEOUT_MS = 60_000  # a second process waits this long for another's migration
@@ -89,10 +88,6 @@ _BAD_DATA = (
     OverflowError,
     UnicodeError,
 )
-
-
-def is_url(location: str) -> bool:
-    return location.startswith(SCHEMES)
 
 
 def display_url(url: str) -> str:

@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from bot.config import is_postgres_url
 from bot.deck import Deck
 from bot.exam import ExamRecord
 from bot.reports import MistakeReport
@@ -151,7 +152,7 @@ class Storage:
         """
         where = os.fspath(location)
         engine: Engine
-        if _postgres.is_url(where):
+        if is_postgres_url(where):
             engine = await _postgres.PostgresEngine.open(
                 where, busy_timeout_ms=busy_timeout_ms, readers=readers
             )

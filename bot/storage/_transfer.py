@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.config import is_postgres_url
 from bot.storage import _postgres
 from bot.storage._connection import connect as sqlite_connect
 from bot.storage._models import StorageError
@@ -218,6 +219,6 @@ async def _copy(lite: Any, pg: Any, table: Table) -> Copied:
 def parse_source(text: str) -> str:
     """`sqlite:PATH` (or a plain path) as the path."""
     path = text.removeprefix("sqlite:")
-    if not path or _postgres.is_url(path):
+    if not path or is_postgres_url(path):
         raise StorageError(f"--from must be sqlite:PATH, got {text!r}")
     return path
