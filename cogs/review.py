@@ -385,12 +385,9 @@ class Review(commands.Cog):
     @review.command(name="stats", description="What is due, your reviews, retention and streak")
     async def review_stats(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        user, now = self._user_hash(interaction), self.now()
-        service = self.service
-        settings = await service.store.review_settings(user)
-        stats = await service.stats(user, now)
-        forecast = await service.forecast(user, now)
-        embed = card_to_embed(stats_card(stats, forecast, limit=settings.new_per_day))
+        seen = await self.service.overview(self._user_hash(interaction), self.now())
+        settings, forecast = seen.settings, seen.forecast
+        embed = card_to_embed(stats_card(seen.stats, forecast, limit=settings.new_per_day))
         parts: dict[str, Any] = {"embed": embed}
         try:
             picture = await self.bot.pictures.render(ForecastData(forecast))

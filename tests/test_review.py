@@ -396,6 +396,9 @@ async def test_stats_count_due_reviews_retention_and_streak() -> None:
     assert stats.due_now == 0 < stats.due_this_week
     skipped = await reviews.stats(ANN, last + timedelta(days=2))
     assert skipped.streak.current == 0 and skipped.streak.best == 3
+    seen = await reviews.overview(ANN, last)  # what /review stats shows, in one read
+    assert seen.stats == stats and seen.forecast == forecast
+    assert seen.settings == await store.review_settings(ANN) and seen.settings.new_per_day == 6
 
 
 def test_retention_counts_only_mature_cards() -> None:

@@ -61,11 +61,8 @@ class ConsoleReview:
         return self._show()
 
     async def stats(self) -> str:
-        now = self._now()
-        settings = await self.service.store.review_settings(self.user_hash)
-        stats = await self.service.stats(self.user_hash, now)
-        forecast = await self.service.forecast(self.user_hash, now)
-        return render_card(stats_card(stats, forecast, limit=settings.new_per_day))
+        seen = await self.service.overview(self.user_hash, self._now())
+        return render_card(stats_card(seen.stats, seen.forecast, limit=seen.settings.new_per_day))
 
     async def answer(self, text: str) -> str:
         session = self.session

@@ -38,6 +38,15 @@ class RateStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewOverview:
+    """What `/review stats` shows: the figures, the days ahead, and the settings they used."""
+
+    settings: ReviewSettings
+    stats: ReviewStats
+    forecast: tuple[DayCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RateResult:
     status: RateStatus
     card: Flashcard | None = None
@@ -240,26 +249,44 @@ class ReviewService:
         await self.store.save_review(state, entry)
         return state
 
+    async def overview(
+        self, user_hash: str, now: datetime | None = None, days: int = FORECAST_DAYS
+    ) -> ReviewOverview:
+        """The stats and the forecast together, from one read of the settings and cards."""
+        now = as_utc(now or self.clock())
+        settings, states = await self._member(user_hash)
+        zone = load_timezone(settings.timezone)
+        stats = await self._stats(user_hash, settings, states, now)
+        return ReviewOverview(settings, stats, due_forecast(states, now, zone, days))
+
     async def stats(self, user_hash: str, now: datetime | None = None) -> ReviewStats:
         now = as_utc(now or self.clock())
+        settings, states = await self._member(user_hash)
+        return await self._stats(user_hash, settings, states, now)
+
+    async def forecast(
+        self, user_hash: str, now: datetime | None = None, days: int = FORECAST_DAYS
+    ) -> tuple[DayCount, ...]:
+        now = as_utc(now or self.clock())
+        settings, states = await self._member(user_hash)
+        return due_forecast(states, now, load_timezone(settings.timezone), days)
+
+    async def _member(self, user_hash: str) -> tuple[ReviewSettings, list[CardState]]:
+        """The member's settings and their cards that are still in the deck."""
         settings = await self.store.review_settings(user_hash)
+        return settings, self._in_deck(await self.store.card_states(user_hash))
+
+    async def _stats(
+        self, user_hash: str, settings: ReviewSettings, states: list[CardState], now: datetime
+    ) -> ReviewStats:
         zone = load_timezone(settings.timezone)
         today = local_today(now, zone)
-        states = self._in_deck(await self.store.card_states(user_hash))
         totals = await self.store.review_totals(user_hash)
         days = await self.store.review_days(user_hash, today - STREAK_WINDOW)
         started = {state.card_id for state in states}
         unseen = sum(card_id not in started for card_id in self.deck.cards)
         allowed = min(unseen, await self._new_allowed(settings, today))
         return review_stats(states, totals, days, allowed, now, zone)
-
-    async def forecast(
-        self, user_hash: str, now: datetime | None = None, days: int = FORECAST_DAYS
-    ) -> tuple[DayCount, ...]:
-        now = as_utc(now or self.clock())
-        settings = await self.store.review_settings(user_hash)
-        states = self._in_deck(await self.store.card_states(user_hash))
-        return due_forecast(states, now, load_timezone(settings.timezone), days)
 
     async def due_count(self, user_hash: str, now: datetime | None = None) -> int:
         """Cards of the deck due at `now` (what a reminder reports), from the ids alone."""
