@@ -314,3 +314,23 @@ async def test_claims_invalidate_the_cached_queue_entry(store: Storage) -> None:
     await daily.wake_up()
     await daily.settle()
     assert (await store.get_settings(GUILD)).daily_next_on == date(2024, 5, 7)
+
+
+async def test_a_claim_that_commits_and_then_fails_leaves_no_stale_settings(
+    store: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daily = scheduler(store)
+    await daily.configure(GUILD, 111, "08:00", "UTC", False)
+    assert (await store.get_settings(GUILD)).daily_next_on is None  # now cached
+    write, claim = store._write, store._sql.daily.claim
+
+    async def claim_commits_then_fails(work):  # type: ignore[no-untyped-def]
+        result = await write(work)
+        if getattr(work, "func", None) is claim:
+            raise StorageBusy("the connection dropped after the commit")
+        return result
+
+    monkeypatch.setattr(store, "_write", claim_commits_then_fails)
+    await daily.wake_up()  # the scheduler takes the claim as failed and will look again
+    monkeypatch.undo()
+    assert (await store.get_settings(GUILD)).daily_next_on == date(2024, 5, 7)

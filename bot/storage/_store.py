@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from functools import partial
@@ -261,7 +261,7 @@ class Storage:
         the scheduler to look again at `next_at`. The first date still to post is kept, so
         setting the schedule again never brings a second post for one date."""
         await self._write_settings(
-            guild_id,
+            (guild_id,),
             partial(
                 self._sql.guilds.enable_daily,
                 guild_id=guild_id,
@@ -277,7 +277,7 @@ class Storage:
     async def disable_daily(self, guild_id: int) -> None:
         """Daily posts off and out of the queue, the problem cleared; nothing else changes."""
         await self._write_settings(
-            guild_id, partial(self._sql.guilds.disable_daily, guild_id=guild_id)
+            (guild_id,), partial(self._sql.guilds.disable_daily, guild_id=guild_id)
         )
 
     async def set_daily_problem(
@@ -291,16 +291,13 @@ class Storage:
             problem=problem,
             local_date=local_date,
         )
-        await self._write_settings(guild_id, work)
+        await self._write_settings((guild_id,), work)
 
     async def reschedule_daily(self, changes: Mapping[int, datetime | None]) -> None:
         """Move servers' next look-in times (None: out of the queue), in one transaction; a
         server whose posts are off meanwhile is left alone."""
-        try:
-            await self._write(partial(self._sql.guilds.reschedule_daily, changes=dict(changes)))
-        finally:
-            for guild_id in changes:
-                self.settings_cache.invalidate(guild_id)
+        work = partial(self._sql.guilds.reschedule_daily, changes=dict(changes))
+        await self._write_settings(changes, work)
 
     def forget_cached(self, guild_id: int) -> None:
         """Drop what is held in memory for a server (it removed the bot)."""
@@ -334,10 +331,8 @@ class Storage:
         """
         if not claims:
             return []
-        results = await self._write(partial(self._sql.daily.claim, claims=list(claims), now=now))
-        for claim in claims:
-            self.settings_cache.invalidate(claim.guild_id)
-        return results
+        work = partial(self._sql.daily.claim, claims=list(claims), now=now)
+        return await self._write_settings([claim.guild_id for claim in claims], work)
 
     async def last_daily_claim(self, guild_id: int) -> date | None:
         """The latest local date a daily post was claimed for (None: never)."""
@@ -707,11 +702,14 @@ class Storage:
         self._check_open()
         return await self._engine.write(work)
 
-    async def _write_settings(self, guild_id: int, work: Work[None]) -> None:
+    async def _write_settings(self, guild_ids: Iterable[int], work: Work[T]) -> T:
+        """A write that changes these servers' settings rows; their cached settings are
+        dropped afterwards, also when it fails (a failed write may have committed)."""
         try:
-            await self._write(work)
+            return await self._write(work)
         finally:
-            self.settings_cache.invalidate(guild_id)  # even a failed write may have committed
+            for guild_id in guild_ids:
+                self.settings_cache.invalidate(guild_id)
 
     def _check_open(self) -> None:
         if self._closed:
